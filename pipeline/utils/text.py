@@ -6,7 +6,7 @@ import html
 import re
 import unicodedata
 
-from selectolax.parser import HTMLParser
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 __all__ = ["clean_text", "html_to_text", "looks_like_html"]
 
@@ -48,4 +48,5 @@ def html_to_text(markup: str) -> str:
             node.insert_before("\n")
     root = tree.body or tree.root
     text = root.text(separator="", deep=True) if root is not None else ""
-    return clean_text(html.unescape(text))
+    # Nested blocks (<ol><li>) each add a line break: one is enough.
+    return re.sub(r"\n{2,}", "\n", clean_text(html.unescape(text)))
