@@ -1,0 +1,330 @@
+"""Raw snapshots: ``data/raw/<snapshot-id>/manifest.json`` + every body as received.
+
+A snapshot is immutable and replayable: :func:`parse_snapshot` reads it without any network,
+dispatches each manifest entry to its body's parser by ``kind``, verifies ``sha256`` and turns
+what it finds into the item schema. One broken page never stops the rest; when more than
+``failure_share`` of one source's pages fail, a loud "site layout may have changed" error is
+added for that source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.references import standard_keys
+from pipeline.results import ParsedInput
+from pipeline.schema import RecordError, SchemaError, items_frame, normalize_item
+from pipeline.sources import iec, iso, itu_t
+from pipeline.sources.common import ATTRIBUTION, ParseOutput
+from pipeline.utils.io import atomic_write_text, open_text, sha256_bytes, sha256_file
+
+__all__ = [
+    "KINDS",
+    "MANIFEST",
+    "Manifest",
+    "ManifestEntry",
+    "finalize_records",
+    "parse_snapshot",
+    "read_manifest",
+    "write_manifest",
+]
+
+MANIFEST = "manifest.json"
+# Entries that are bookkeeping of the fetcher, not pages of a source.
+_BOOKKEEPING = {"robots"}
+
+
+@dataclass
+class ManifestEntry:
+    """One fetched (or failed) resource. ``path`` is relative to the snapshot folder ("" when
+    nothing was stored); ``error`` is ``""`` on success; ``size`` in bytes."""
+
+    path: str
+    source: str  # "itu-t" | "iso" | "iec"
+    kind: str  # see KINDS
+    url: str = ""
+    method: str = "GET"
+    params: dict[str, Any] = field(default_factory=dict)
+    status: int | None = None
+    fetched_at: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    sha256: str = ""
+    size: int = 0
+    error: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ManifestEntry:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Manifest:
+    """``manifest.json``: the snapshot's id, when and how it was made, and its entries."""
+
+    snapshot_id: str
+    created: str = ""
+    tool: str = "sdo-overlap"
+    note: str = ""
+    entries: list[ManifestEntry] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot_id": self.snapshot_id,
+            "created": self.created,
+            "tool": self.tool,
+            "note": self.note,
+            "entries": [e.as_dict() for e in self.entries],
+        }
+
+
+def read_manifest(snapshot_dir: str | Path) -> Manifest:
+    """Read ``<dir>/manifest.json``; raises FileNotFoundError / ValueError with the path."""
+    path = Path(snapshot_dir) / MANIFEST
+    data = json.loads(path.read_text("utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise ValueError(f"{path}: not a snapshot manifest (no 'entries' list)")
+    return Manifest(
+        snapshot_id=str(data.get("snapshot_id") or Path(snapshot_dir).name),
+        created=str(data.get("created") or ""),
+        tool=str(data.get("tool") or ""),
+        note=str(data.get("note") or ""),
+        entries=[ManifestEntry.from_dict(e) for e in data["entries"] if isinstance(e, dict)],
+    )
+
+
+def write_manifest(snapshot_dir: str | Path, manifest: Manifest) -> Path:
+    """Write ``manifest.json`` atomically (a crash never leaves half a manifest)."""
+    if not manifest.created:
+        manifest.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    text = json.dumps(manifest.as_dict(), ensure_ascii=False, indent=1)
+    return atomic_write_text(Path(snapshot_dir) / MANIFEST, text + "\n")
+
+
+def _lines(path: Path) -> Iterable[str]:
+    with open_text(path) as fh:
+        yield from fh
+
+
+def _iso(parse_jsonl: Callable[..., ParseOutput], parse_csv: Callable[..., ParseOutput]):
+    def run(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+        name = path.name.lower().removesuffix(".gz")
+        parser = parse_csv if name.endswith(".csv") else parse_jsonl
+        return parser(_lines(path), rel)
+
+    return run
+
+
+def _page(fn: Callable[..., ParseOutput], with_committee: bool = False):
+    def run(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+        content = path.read_bytes()
+        if with_committee:
+            return fn(content, entry.url or rel, str(entry.params.get("committee") or ""))
+        return fn(content, entry.url or rel)
+
+    return run
+
+
+def _records_file(fn: Callable[..., ParseOutput]):
+    def run(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+        return fn(path.read_bytes(), rel)
+
+    return run
+
+
+def _search_page(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+    page = itu_t.parse_wp_search(path.read_bytes(), entry.url or rel)
+    out = ParseOutput(errors=list(page.errors))
+    out.extra["listed"] = len(page.rows)
+    return out
+
+
+_PARSERS: dict[str, Callable[[Path, ManifestEntry, str], ParseOutput]] = {
+    "wp_item": _page(itu_t.parse_wp_item),
+    "wp_block": _page(itu_t.parse_wp_block),
+    "wp_search": _search_page,
+    "itu_recommendation_records": _records_file(itu_t.parse_recommendation_records),
+    "iso_deliverables": _iso(iso.parse_deliverables_jsonl, iso.parse_deliverables_csv),
+    "iso_committees": _iso(iso.parse_committees_jsonl, iso.parse_committees_csv),
+    "iec_search": _page(iec.parse_search_json, with_committee=True),
+    "iec_publication_page": _page(iec.parse_publication_page, with_committee=True),
+    "iec_dashboard": _page(iec.parse_dashboard),
+    "iec_work_programme": _page(iec.parse_work_programme, with_committee=True),
+    "iec_committee_records": _records_file(iec.parse_committee_records),
+}
+KINDS: tuple[str, ...] = (*_PARSERS, *_BOOKKEEPING)
+
+
+def _resolve_committees(records: list[dict[str, Any]], bodies: Iterable[str]) -> None:
+    """Fill a missing committee from another record of the **same standard** in this snapshot
+    (equal standard key, one committee only), e.g. an IEC project in the lifecycle of a
+    publication whose committee is known. Marks ``committee_source``. Never guesses from a
+    series letter or a number range."""
+    bodies = set(bodies)
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for rec in records:
+        if rec.get("committee") and rec.get("kind") != "committee":
+            for key in standard_keys(str(rec.get("reference") or ""), str(rec.get("body"))):
+                by_key[key].add(str(rec["committee"]))
+    for rec in records:
+        if rec.get("committee") or rec.get("body") not in bodies:
+            continue
+        keys = standard_keys(str(rec.get("reference") or ""), str(rec.get("body")))
+        found = {c for k in keys for c in by_key.get(k, ())}
+        if len(found) == 1:
+            rec["committee"] = found.pop()
+            rec["committee_source"] = "same standard elsewhere in snapshot: " + ", ".join(keys)
+
+
+def finalize_records(
+    raw: list[tuple[str, str, dict[str, Any]]], snapshot: str
+) -> tuple[list[dict[str, Any]], list[RecordError]]:
+    """``(source, location, record)`` -> validated items (``normalize_item``) and errors."""
+    items: list[dict[str, Any]] = []
+    errors: list[RecordError] = []
+    for source, location, rec in raw:
+        if not str(rec.get("committee") or "").strip():
+            errors.append(
+                RecordError(
+                    source,
+                    location,
+                    f"committee unknown for {rec.get('reference') or rec.get('title')!r}: the "
+                    "page names no study group/committee (not guessed); skipped",
+                )
+            )
+            continue
+        try:
+            items.append(normalize_item(rec, snapshot=snapshot))
+        except SchemaError as exc:
+            errors.append(RecordError(source, location, f"schema: {exc}"))
+    return items, errors
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = items_frame(rows)
+    for col in frame.columns:
+        values = frame[col].dropna()
+        if col == "declared" or not len(values):
+            continue
+        if all(isinstance(v, str) for v in values):
+            frame[col] = frame[col].fillna("").astype(str)
+        elif all(isinstance(v, bool) for v in values):
+            frame[col] = frame[col].fillna(False).astype(bool)
+    return frame
+
+
+def parse_snapshot(
+    path: str | Path,
+    *,
+    failure_share: float = 0.3,
+    resolve_committees: Iterable[str] = ("IEC", "ISO", "ISO/IEC"),
+) -> ParsedInput:
+    """Parse a raw snapshot folder into items, committees, errors and per-entry source rows.
+
+    ``failure_share``: when more than this share of one source's pages fail (fetch error,
+    checksum mismatch, or a page that gave only errors), add a "site layout may have changed"
+    error for that source. ``resolve_committees``: bodies whose records without a committee may
+    take it from the same standard elsewhere in the snapshot (ITU-T is off by default: an item
+    whose page names no study group is reported, not guessed).
+    """
+    root = Path(path)
+    manifest = read_manifest(root)
+    snapshot = manifest.snapshot_id
+    raw: list[tuple[str, str, dict[str, Any]]] = []
+    errors: list[RecordError] = []
+    sources: list[dict[str, Any]] = []
+    pages: dict[str, int] = defaultdict(int)
+    failed: dict[str, int] = defaultdict(int)
+    used: set[str] = set()
+    for entry in manifest.entries:
+        if entry.kind in _BOOKKEEPING:
+            continue
+        location = entry.url or entry.path
+        row: dict[str, Any] = {
+            "source": entry.source,
+            "kind": entry.kind,
+            "location": location,
+            "path": entry.path,
+            "records": 0,
+            "errors": 0,
+            "dropped": 0,
+            "sha256": entry.sha256,
+            "fetched_at": entry.fetched_at,
+            "status": entry.status,
+        }
+        sources.append(row)
+        pages[entry.source] += 1
+        problem = ""
+        file = root / entry.path if entry.path else None
+        if entry.error:
+            problem = f"fetch failed: {entry.error}"
+        elif file is None or not file.is_file():
+            problem = f"file missing from snapshot: {entry.path!r}"
+        elif entry.kind not in _PARSERS:
+            problem = f"unknown manifest kind {entry.kind!r}"
+        elif entry.sha256 and sha256_file(file) != entry.sha256:
+            problem = "sha256 mismatch: file changed after it was fetched; entry skipped"
+        if problem:
+            errors.append(RecordError(entry.source, location, problem))
+            failed[entry.source] += 1
+            row["errors"] = 1
+            continue
+        assert file is not None
+        try:
+            out = _PARSERS[entry.kind](file, entry, entry.path)
+        except Exception as exc:  # a parser bug must cost one entry, not the run
+            out = ParseOutput(
+                errors=[RecordError(entry.source, location, f"parser crashed: {exc}")]
+            )
+        for rec in out.records:
+            rec.setdefault("fetched_at", entry.fetched_at)
+            where = str(rec.pop("source_location", "") or location)
+            raw.append((entry.source, where, rec))
+        errors.extend(out.errors)
+        row.update(records=len(out.records), errors=len(out.errors), dropped=out.dropped)
+        if "listed" in out.extra:
+            row["listed"] = out.extra["listed"]
+        if out.errors and not out.records and entry.kind not in ("wp_search",):
+            failed[entry.source] += 1
+        if out.records:
+            used.add(entry.source)
+    for source, n in pages.items():
+        if n and failed[source] / n > failure_share:
+            errors.insert(
+                0,
+                RecordError(
+                    source,
+                    str(root),
+                    f"site layout may have changed: {failed[source]} of {n} {source} pages "
+                    f"failed (more than {failure_share:.0%}); check the parser against a live page",
+                ),
+            )
+    _resolve_committees([r for _, _, r in raw], resolve_committees)
+    items, item_errors = finalize_records(raw, snapshot)
+    errors.extend(item_errors)
+    committees = [i for i in items if i["kind"] == "committee"]
+    others = [i for i in items if i["kind"] != "committee"]
+    return ParsedInput(
+        items=_frame(others),
+        committees=_frame(committees),
+        errors=errors,
+        sources=sources,
+        attribution=[ATTRIBUTION[s] for s in ("iso", "itu-t", "iec") if s in used],
+    )
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex sha256 of ``data`` (what manifest entries record)."""
+    return sha256_bytes(data)
