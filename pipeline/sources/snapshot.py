@@ -229,15 +229,15 @@ def parse_snapshot(
     path: str | Path,
     *,
     failure_share: float = 0.3,
-    resolve_committees: Iterable[str] = ("IEC", "ISO", "ISO/IEC"),
+    resolve_committees: Iterable[str] = ("ITU-T", "IEC", "ISO", "ISO/IEC"),
 ) -> ParsedInput:
     """Parse a raw snapshot folder into items, committees, errors and per-entry source rows.
 
     ``failure_share``: when more than this share of one source's pages fail (fetch error,
     checksum mismatch, or a page that gave only errors), add a "site layout may have changed"
     error for that source. ``resolve_committees``: bodies whose records without a committee may
-    take it from the same standard elsewhere in the snapshot (ITU-T is off by default: an item
-    whose page names no study group is reported, not guessed).
+    take it from the same standard elsewhere in the snapshot (an ITU-T amendment takes the study
+    group of its Recommendation); an item with no such evidence is reported, never guessed.
     """
     root = Path(path)
     manifest = read_manifest(root)
