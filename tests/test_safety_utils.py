@@ -61,3 +61,14 @@ def test_open_text_reads_gzip_transparently(tmp_path) -> None:
         fh.write('{"a": 1}\n')
     with open_text(path) as fh:
         assert fh.read() == '{"a": 1}\n'
+
+
+def test_atomic_outputs_are_readable_like_any_file(tmp_path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "r.csv", "x")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

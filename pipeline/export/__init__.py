@@ -1,0 +1,53 @@
+"""Export: the analyst's workbook, its CSV/Parquet twins and the HTML report of one run.
+
+``write_outputs(run_dir, result)`` writes every file into ``run_dir`` (which the run module
+creates and later renames into place); each file appears whole or not at all. ``run.json`` is the
+run module's. Everything shown from a source is inert: ``safe_cell`` in the workbook and CSVs,
+``html.escape`` in the report, links only to the bodies' pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.export.report import render_report
+from pipeline.export.twins import (
+    AREA_CONTRACT,
+    CANDIDATE_CONTRACT,
+    COMMITTEE_CONTRACT,
+    write_csv,
+    write_parquet,
+)
+from pipeline.export.workbook import SHEETS, write_workbook
+from pipeline.results import RunResult
+from pipeline.triage import WORKBOOK_NAME
+from pipeline.utils.io import atomic_write_text
+
+__all__ = ["OUTPUT_FILES", "SHEETS", "write_outputs"]
+
+OUTPUT_FILES: dict[str, str] = {
+    "workbook": WORKBOOK_NAME,
+    "candidate_pairs": "candidate_pairs.csv",
+    "committee_pairs": "committee_pairs.csv",
+    "areas": "areas.csv",
+    "items": "items.parquet",
+    "report": "report.html",
+}
+
+
+def write_outputs(run_dir: Path, result: RunResult) -> dict[str, Path]:
+    """Write the run's outputs into ``run_dir``; returns ``{name: path}`` (:data:`OUTPUT_FILES`).
+
+    Raises whatever a writer raises: a half-written run folder is the run module's to discard,
+    and no single file is ever left half-written.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: run_dir / filename for name, filename in OUTPUT_FILES.items()}
+    write_workbook(paths["workbook"], result)
+    write_csv(paths["candidate_pairs"], result.pairs, CANDIDATE_CONTRACT)
+    write_csv(paths["committee_pairs"], result.committee_pairs, COMMITTEE_CONTRACT)
+    write_csv(paths["areas"], result.areas, AREA_CONTRACT)
+    write_parquet(paths["items"], result.items)
+    atomic_write_text(paths["report"], render_report(result))
+    return paths
