@@ -28,11 +28,11 @@ _QUALIFIER = (
     r"DAmd|Amd|CDV|PNW|DTR|FDTR|FDTS|DIS\s*Amd)\s+)*"
 )
 _NUMBER = r"(?P<num>\d{2,5}(?:-\d{1,4}){0,3})"
-_STD_RE = re.compile(rf"\b{_ORG}[ \u00a0/]+{_QUALIFIER}{_NUMBER}(?![\d.])")
+_STD_RE = re.compile(rf"\b{_ORG}[ \u00a0/]+{_QUALIFIER}{_NUMBER}(?!\d|\.\d)")
 _ITU_NUM = r"(?P<rec>[A-Z]\.\d{1,4}(?:\.\d{1,4}){0,2}(?:/[A-Z]\.\d{1,4}(?:\.\d{1,4})?)?)"
 _ITU_RE = re.compile(
     rf"\b(?:(?:Rec(?:ommendation)?s?\.?\s+)?ITU-T\s+(?:Rec(?:ommendation)?\.?\s+)?"
-    rf"|Rec(?:ommendation)?\.?\s+){_ITU_NUM}(?![\w.])"
+    rf"|Rec(?:ommendation)?\.?\s+){_ITU_NUM}(?!\w|\.\w)"
 )
 _ITU_OWN = re.compile(rf"^(?:ITU-T\s+)?{_ITU_NUM}")
 

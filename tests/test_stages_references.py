@@ -72,3 +72,10 @@ def test_references_in_free_text() -> None:
         "SG17",
         "Q10/17",
     ]
+
+
+def test_a_reference_ending_a_sentence_is_found() -> None:
+    assert find_standard_references("Aligned with ISO/IEC 27001. It follows Rec. ITU-T X.509.") == [
+        "ISO/IEC 27001",
+        "ITU-T X.509",
+    ]
