@@ -70,7 +70,7 @@ def run(
 
     overrides: dict[str, dict[str, Any]] = {}
     if top_k is not None:
-        overrides.setdefault("rank", {})["top_k"] = top_k
+        overrides.setdefault("match", {})["top_k"] = top_k
     if seed is not None:
         overrides.setdefault("run", {})["seed"] = seed
     if model is not None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,19 +25,27 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.areas import AreaParams, find_areas
 from pipeline.config import load_config, section
-from pipeline.embed import CachedEmbedder, Embedder, SentenceTransformerEmbedder, embedding_text
-from pipeline.enrich import Enricher, EnrichParams, load_nlp
+from pipeline.embed import CachedEmbedder, Embedder, EmbedParams, embedding_text, load_embedder
+from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
 from pipeline.export import write_outputs
+from pipeline.match import MatchParams
 from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.results import ParsedInput, RunResult
 from pipeline.schema import items_frame
 from pipeline.sources import load_item_files, parse_snapshot
-from pipeline.triage import carry_over
+from pipeline.triage import TriageParams, carry_over
 from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
 
 __all__ = ["RunOptions", "RunError", "run_pipeline"]
 
 Progress = Callable[[str], None]
+P = TypeVar("P")
+
+
+def stage_params(cls: type[P], config: dict[str, dict[str, Any]], table: str) -> P:
+    """``cls(**config[table])``, with TOML arrays turned back into the tuples Params hold."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in section(config, table).items()}
+    return cls(**values)
 
 
 class RunError(RuntimeError):
@@ -168,42 +176,48 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
     with _timed(timings, "enrich", say):
-        enrich_params = EnrichParams(**section(config, "enrich"))
+        enrich_params = stage_params(EnrichParams, config, "enrich")
         nlp = options.nlp if options.nlp is not None else load_nlp(enrich_params.spacy_model)
         enricher = Enricher(enrich_params, nlp=nlp)
         items = enricher.transform(items)
         if not committees.empty:
             committees = enricher.transform(committees)
 
-    embed_cfg = section(config, "embed")
+    embed_params = stage_params(EmbedParams, config, "embed")
     with _timed(timings, "embed", say):
         embedder = options.embedder
         if embedder is None and options.vectors is None:
-            base = SentenceTransformerEmbedder(
-                embed_cfg["model"],
-                batch_size=int(embed_cfg["batch_size"]),
-                max_seq_length=int(embed_cfg["max_seq_length"]) or None,
+            embedder = load_embedder(
+                embed_params.model,
+                batch_size=embed_params.batch_size,
+                device=embed_params.device,
+                max_seq_length=embed_params.max_seq_length or None,
+                cache_dir=Path(options.cache_dir) / "embeddings" if embed_params.cache else None,
             )
-            embedder = CachedEmbedder(base, Path(options.cache_dir) / "embeddings", base.model_id)
         if options.vectors is not None:
             vectors = np.asarray(options.vectors, dtype=np.float32)
             if vectors.shape[0] != len(items):
                 raise RunError(f"vectors have {vectors.shape[0]} rows for {len(items)} items")
         else:
             assert embedder is not None
-            vectors = embedder.encode(embedding_text(items))
+            vectors = embedder.encode(embedding_text(items, embed_params.max_chars))
         committee_vectors = None
         if embedder is not None and not committees.empty:
-            committee_vectors = embedder.encode(embedding_text(committees))
+            committee_vectors = embedder.encode(embedding_text(committees, embed_params.max_chars))
 
-    rank_params = RankParams(**section(config, "rank"))
+    rank_params = stage_params(RankParams, config, "rank")
     with _timed(timings, "match+rank", say):
         pairs = rank_candidate_pairs(
-            items, vectors, rank_params, committees=committees, seed=seed
+            items,
+            vectors,
+            rank_params,
+            committees=committees,
+            seed=seed,
+            match_params=stage_params(MatchParams, config, "match"),
         )
 
     with _timed(timings, "areas", say):
-        labels, areas = find_areas(vectors, items, AreaParams(**section(config, "areas")), seed=seed)
+        labels, areas = find_areas(vectors, items, stage_params(AreaParams, config, "areas"), seed=seed)
         items = items.assign(area=labels)
         if not pairs.empty:
             pairs = pairs.assign(area=_pair_area(pairs, items))
@@ -215,13 +229,20 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             committees=committees,
             params=rank_params,
             committee_vectors=committee_vectors,
+            item_vectors=vectors,
         )
 
     changes = pd.DataFrame()
     unmatched = pd.DataFrame()
     if options.previous is not None:
         with _timed(timings, "triage", say):
-            outcome = carry_over(Path(options.previous), pairs, committee_pairs, items)
+            outcome = carry_over(
+                Path(options.previous),
+                pairs,
+                committee_pairs,
+                items,
+                params=stage_params(TriageParams, config, "triage"),
+            )
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched
 
@@ -249,8 +270,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     }
     model_info: dict[str, Any] = {
         "embedder": getattr(embedder, "model_id", "precomputed vectors"),
-        "spacy": getattr(nlp, "meta", {}).get("name", "") if nlp is not None else "",
-        "spacy_pipeline": list(getattr(nlp, "pipe_names", [])),
+        "spacy": nlp_info(nlp),
     }
     if isinstance(embedder, CachedEmbedder):
         model_info["cache"] = {"hits": embedder.hits, "misses": embedder.misses}
