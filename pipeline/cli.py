@@ -32,7 +32,9 @@ console = Console(stderr=True)
 def run(
     extra_items: Annotated[
         list[Path] | None,
-        typer.Argument(help="More item files (so `--items a.csv b.jsonl` works).", show_default=False),
+        typer.Argument(
+            help="More item files (so `--items a.csv b.jsonl` works).", show_default=False
+        ),
     ] = None,
     snapshot: Annotated[
         Path | None, typer.Option(help="A raw snapshot folder (data/raw/<id>) to replay.")
@@ -45,9 +47,7 @@ def run(
         "data/processed"
     ),
     config: Annotated[Path | None, typer.Option(help="TOML config laid over the defaults.")] = None,
-    top_k: Annotated[
-        int | None, typer.Option(help="Neighbours per item in other bodies.")
-    ] = None,
+    top_k: Annotated[int | None, typer.Option(help="Neighbours per item in other bodies.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for every random step.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Sentence-transformers model name or folder.")
@@ -60,9 +60,7 @@ def run(
         Path | None,
         typer.Option(help="An earlier overlaps.xlsx whose Decision/Comment carry over."),
     ] = None,
-    cache_dir: Annotated[Path, typer.Option(help="Where embeddings are cached.")] = Path(
-        "models"
-    ),
+    cache_dir: Annotated[Path, typer.Option(help="Where embeddings are cached.")] = Path("models"),
 ) -> None:
     """Run the whole job and write the analyst's workbook into a new run folder."""
     from pipeline.config import ConfigError

@@ -36,7 +36,7 @@ from pipeline.sources import load_item_files, parse_snapshot
 from pipeline.triage import TriageParams, carry_over
 from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
 
-__all__ = ["RunOptions", "RunError", "run_pipeline"]
+__all__ = ["RunError", "RunOptions", "run_pipeline"]
 
 Progress = Callable[[str], None]
 P = TypeVar("P")
@@ -217,7 +217,9 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         )
 
     with _timed(timings, "areas", say):
-        labels, areas = find_areas(vectors, items, stage_params(AreaParams, config, "areas"), seed=seed)
+        labels, areas = find_areas(
+            vectors, items, stage_params(AreaParams, config, "areas"), seed=seed
+        )
         items = items.assign(area=labels)
         if not pairs.empty:
             pairs = pairs.assign(area=_pair_area(pairs, items))

@@ -202,3 +202,12 @@ def test_cli_parse_writes_tables(tmp_path: Path) -> None:
     assert any("equivalent:ISO/IEC 9834-1" in list(d) for d in items["declared"])
     errors = (tmp_path / "errors.csv").read_text().splitlines()
     assert errors[0] == "source,location,reason,stage" and len(errors) > 1
+
+
+def test_questions_of_an_ended_study_period_are_not_active(sample) -> None:
+    questions = sample.items[sample.items["kind"] == "question"].set_index("uid")
+    old = questions[questions["study_period"] == "2017-2020"]
+    current = questions[questions["study_period"] == "2025-2028"]
+    assert len(old) and not old["active"].any()
+    assert old["stage"].str.contains("ended").all()
+    assert len(current) and current["active"].all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -188,6 +189,19 @@ def _resolve_committees(records: list[dict[str, Any]], bodies: Iterable[str]) ->
             rec["committee_source"] = "same standard elsewhere in snapshot: " + ", ".join(keys)
 
 
+def _close_past_question(rec: dict[str, Any], fetched_at: str) -> None:
+    """A Question of a study period that had ended when the page was fetched is no longer
+    studied: it stays listed (its text still says what the group worked on) but not active."""
+    m = re.fullmatch(r"(\d{4})-(\d{4})", str(rec.get("study_period") or ""))
+    fetched = (fetched_at or "")[:4]
+    if rec.get("kind") != "question" or not m or not fetched.isdigit():
+        return
+    if int(m.group(2)) < int(fetched):
+        rec["stage"] = f"study period {m.group(0)} ended"
+        rec["stage_group"] = ""
+        rec["active"] = False
+
+
 def finalize_records(
     raw: list[tuple[str, str, dict[str, Any]]], snapshot: str
 ) -> tuple[list[dict[str, Any]], list[RecordError]]:
@@ -290,6 +304,7 @@ def parse_snapshot(
             )
         for rec in out.records:
             rec.setdefault("fetched_at", entry.fetched_at)
+            _close_past_question(rec, entry.fetched_at or manifest.created)
             where = str(rec.pop("source_location", "") or location)
             raw.append((entry.source, where, rec))
         errors.extend(out.errors)
