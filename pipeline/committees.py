@@ -64,7 +64,9 @@ def split_committee(raw: str, body_hint: str | None = None) -> tuple[str, str]:
     hint = (body_hint or "").upper()
 
     # ITU-T: "SG17", "SG 17", "Study Group 17", "ITU-T SG17", "ITU-T Study Group 17", "TSAG".
-    m = re.fullmatch(r"(?:ITU-T\s*)?(?:SG|STUDY GROUP)\s*0*(\d{1,2})(?:\s*\((.*)\))?(?:/(.*))?", upper)
+    m = re.fullmatch(
+        r"(?:ITU-T\s*)?(?:SG|STUDY GROUP)\s*0*(\d{1,2})(?:\s*\((.*)\))?(?:/(.*))?", upper
+    )
     if m:
         group = (m.group(3) or "").strip()
         return f"SG{int(m.group(1))}", group
@@ -156,7 +158,7 @@ def normalize_committee(raw: str, body_hint: str | None = None) -> str:
 
 
 def normalize_question(raw: str) -> str:
-    """``"Question 10/17"``, ``"Q.10/17"``, ``"q10/17"`` -> ``"Q10/17"``; ``""`` if not a Question."""
+    """``"Question 10/17"``, ``"Q.10/17"``, ``"q10/17"`` -> ``"Q10/17"``; else ``""``."""
     m = re.search(r"\bQ(?:uestion)?\.?\s*(\d{1,2})\s*/\s*(\d{1,2})\b", raw or "", re.IGNORECASE)
     return f"Q{int(m.group(1))}/{int(m.group(2))}" if m else ""
 

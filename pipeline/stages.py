@@ -88,7 +88,7 @@ def iso_stage_group(code: str | int | float | None) -> str:
 
 
 def iec_stage_group(code: str | None, status: str | None = None) -> str:
-    """IEC stage code (``"ACDV"``) or webstore status (``"PREPARING"``) -> stage group, or ``""``."""
+    """IEC stage code (``"ACDV"``) or webstore status (``"PREPARING"``) -> stage group or ``""``."""
     for value in (code, status):
         token = (value or "").strip().split(" ", 1)[0].upper()
         if token in _IEC_CODES:

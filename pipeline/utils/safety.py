@@ -19,9 +19,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 def safe_cell(value: object, max_chars: int = MAX_CELL_CHARS) -> str:
     """A string that a spreadsheet shows as text, never evaluates.
 
-    Control characters are removed; a value starting with ``= + - @``, tab or CR is prefixed with a single
-    quote (OWASP's advice against CSV injection); a value longer
-    than ``max_chars`` is cut with a visible marker.
+    Control characters are removed; a value starting with ``= + - @``, tab or CR is prefixed
+    with a single quote (OWASP's advice against CSV injection); a value longer than
+    ``max_chars`` is cut with a visible marker.
     """
     text = "" if value is None else str(value)
     raw_start = text[:1]
