@@ -55,8 +55,23 @@ def _run(tmp_path: Path, nlp, **kw) -> tuple[Path, object]:
     return run_pipeline(options)
 
 
+def _notebook_runs_on(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """notebooks/explore_run.ipynb, executed on the demo's own output."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "explore_run.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("SDO_RUN_DIR", str(run_dir))
+    NotebookClient(notebook, timeout=180, kernel_name="python3").execute()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors
+
+
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="bundled sample snapshot missing")
-def test_demo_snapshot_gives_every_output(tmp_path: Path, blank_nlp) -> None:
+def test_demo_snapshot_gives_every_output(
+    tmp_path: Path, blank_nlp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_dir, result = _run(tmp_path, blank_nlp, snapshot=SAMPLE)
     for name in OUTPUTS:
         assert (run_dir / name).is_file(), name
@@ -77,6 +92,8 @@ def test_demo_snapshot_gives_every_output(tmp_path: Path, blank_nlp) -> None:
     assert {"itu_sg", "counterpart", "score", "rank"} <= set(committees.columns)
     assert committees["rank"].is_monotonic_increasing
     assert committees["itu_sg"].str.fullmatch(r"SG\d+|TSAG").all()
+
+    _notebook_runs_on(run_dir, monkeypatch)
 
     meta = json.loads((run_dir / "run.json").read_text())
     for key in ("inputs", "config", "model", "seed", "versions", "timings", "counts", "errors"):
