@@ -1,0 +1,73 @@
+"""``sdo-overlap evaluate`` and ``evaluate-corpus``: measure the ranking (docs/evaluation.md)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["register"]
+
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evaluate`` and ``evaluate-corpus`` to the ``sdo-overlap`` command line."""
+
+    @app.command("evaluate")
+    def evaluate(
+        run_dir: Annotated[Path, typer.Argument(help="A run folder (candidate_pairs.csv ...).")],
+        gold: Annotated[
+            Path, typer.Option(help="Folder (or a file in it) with twins.csv, committee_pairs.csv.")
+        ],
+    ) -> None:
+        """Twin recovery and committee-pair ranks of a finished run."""
+        from pipeline.evaluate import evaluate_run, summary_json
+
+        for name in ("candidate_pairs.csv", "committee_pairs.csv"):
+            if not (run_dir / name).is_file():
+                console.print(f"[red]error:[/red] {run_dir / name} not found")
+                raise typer.Exit(2)
+        typer.echo(summary_json(evaluate_run(run_dir, gold)))
+
+    @app.command("evaluate-corpus")
+    def evaluate_corpus_cmd(
+        corpus: Annotated[Path, typer.Option(help="Folder of the shared corpus (*.jsonl.gz).")],
+        gold: Annotated[Path, typer.Option(help="Folder with twins.csv, committee_pairs.csv.")],
+        limit: Annotated[
+            int | None, typer.Option(help="First N records per body file (plus gold items).")
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option(help="Markdown file whose results block is rewritten.")
+        ] = None,
+        cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(
+            "models/embeddings"
+        ),
+        seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 42,
+    ) -> None:
+        """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
+        from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
+
+        for path in (corpus, gold):
+            if not path.exists():
+                console.print(f"[red]error:[/red] {path} not found")
+                raise typer.Exit(2)
+        command = "sdo-overlap " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        result = evaluate_corpus(
+            corpus,
+            gold,
+            limit=limit,
+            cache_dir=cache_dir,
+            seed=seed,
+            command=command,
+            progress=lambda m: console.log(m),
+        )
+        block = markdown_report(result)
+        if out is not None:
+            write_report(out, block)
+            console.print(f"results written to {out}")
+        typer.echo(block)

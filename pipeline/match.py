@@ -1,0 +1,295 @@
+"""Cross-body candidate generation: exact nearest neighbours between ITU-T and ISO/IEC items.
+
+Two generators with one contract (a frame of ``itu_index``, ``other_index`` and a similarity):
+
+- :func:`cross_body_neighbours`: exact cosine top-k over dense, L2-normalised embeddings;
+- :func:`lexical_neighbours`: exact cosine top-k over a sparse TF-IDF matrix, so that one shared
+  rare term (``"PON"``, ``"ASN.1"``) can bring in a pair the embedding misses.
+
+Both are computed with blocked matrix products: memory is ``O(block_size ** 2)`` floats per step
+plus ``O(n * k)`` for the running top-k, never ``n x n``. Both are exact (no approximate index),
+so results are reproducible and testable against brute force.
+
+Every pair has exactly one ITU-T side and one ISO, IEC or ISO/IEC side (Resolution 7 is about
+ITU-T with ISO and IEC); pairs within one body are never produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = [
+    "ITU_BODY",
+    "OTHER_BODIES",
+    "MatchParams",
+    "blocked_top_k",
+    "cross_body_neighbours",
+    "lexical_matrix",
+    "lexical_neighbours",
+    "pair_cosine",
+]
+
+ITU_BODY = "ITU-T"
+OTHER_BODIES = frozenset({"ISO", "IEC", "ISO/IEC"})
+
+# Tokens must start with a letter: bare numbers ("27001", "2022") are explicit references or
+# years, which the ``explicit`` signal handles (and ``hide_declared`` must be able to hide).
+_TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z0-9]+\b"
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """Candidate generation (``[match]`` in default_config.toml).
+
+    - ``top_k`` (10): semantic neighbours kept per item, in each direction (ITU-T -> others and
+      others -> ITU-T).
+    - ``block_size`` (2048): rows (and columns) per matrix-product block; peak memory per block
+      is ``block_size**2 * 4`` bytes (16 MiB at 2048).
+    - ``lexical_top_k`` (5): TF-IDF neighbours kept per item, in each direction; 0 disables.
+    - ``min_semantic`` (0.45): a semantic-only candidate below this cosine is dropped (lexical,
+      explicit and declared candidates are kept on their own evidence).
+    - ``min_lexical`` (0.2): a lexical-only candidate below this TF-IDF cosine is dropped.
+    - ``max_df`` (0.3) / ``min_df`` (2): TF-IDF vocabulary: terms in more than 30 % of items are
+      not distinctive; a term in a single item can never be shared.
+    - ``ngram_max`` (2): word n-grams up to bigrams ("key distribution").
+    """
+
+    top_k: int = 10
+    block_size: int = 2048
+    lexical_top_k: int = 5
+    min_semantic: float = 0.45
+    min_lexical: float = 0.2
+    max_df: float = 0.3
+    min_df: int = 2
+    ngram_max: int = 2
+
+
+def _split_bodies(bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of ITU-T items and of ISO/IEC/ISO-IEC items (other bodies are ignored)."""
+    arr = np.asarray(list(bodies), dtype=object)
+    itu = np.flatnonzero(arr == ITU_BODY)
+    other = np.flatnonzero(np.isin(arr, list(OTHER_BODIES)))
+    return itu, other
+
+
+def _dense_block(a: np.ndarray | sp.spmatrix, b: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """``a @ b.T`` as a dense float32 array for dense or sparse inputs."""
+    prod = a @ b.T
+    if sp.issparse(prod):
+        prod = prod.toarray()
+    return np.asarray(prod, dtype=np.float32)
+
+
+def _select_top_k(cand_i: np.ndarray, cand_s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``k`` candidates with the highest score, ties broken by lower index,
+    sorted. Exact: rows with ties at the k-th score take the (slow) full lexsort path."""
+    width = cand_s.shape[1]
+    kk = min(k, width)
+    if width > kk:
+        # k-th largest score per row; candidates strictly above it plus ties at it.
+        kth = -np.partition(-cand_s, kk - 1, axis=1)[:, kk - 1]
+        mask = cand_s >= kth[:, None]
+        counts = mask.sum(axis=1)
+        fast = counts == kk
+        sel_i = np.empty((cand_s.shape[0], kk), dtype=cand_i.dtype)
+        sel_s = np.empty((cand_s.shape[0], kk), dtype=cand_s.dtype)
+        if fast.any():
+            rows = np.flatnonzero(fast)
+            sub_mask = mask[rows]
+            sel_i[rows] = cand_i[rows][sub_mask].reshape(len(rows), kk)
+            sel_s[rows] = cand_s[rows][sub_mask].reshape(len(rows), kk)
+        if not fast.all():
+            rows = np.flatnonzero(~fast)
+            order = np.lexsort((cand_i[rows], -cand_s[rows]), axis=1)[:, :kk]
+            sel_i[rows] = np.take_along_axis(cand_i[rows], order, axis=1)
+            sel_s[rows] = np.take_along_axis(cand_s[rows], order, axis=1)
+        cand_i, cand_s = sel_i, sel_s
+    # Sort the k survivors by (-score, index): deterministic and independent of block order.
+    order = np.lexsort((cand_i, -cand_s), axis=1)
+    return np.take_along_axis(cand_i, order, axis=1), np.take_along_axis(cand_s, order, axis=1)
+
+
+def blocked_top_k(
+    queries: np.ndarray | sp.spmatrix,
+    corpus: np.ndarray | sp.spmatrix,
+    k: int,
+    block_size: int = 2048,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-``k`` inner products of each query row against the corpus rows.
+
+    Shapes: ``queries`` (q, d), ``corpus`` (c, d), dense or sparse CSR. Returns ``(indices,
+    scores)``, both (q, min(k, c)), each row sorted by descending score with ties broken by the
+    lower corpus index (so results never depend on block boundaries). Memory: one
+    ``block_size x block_size`` product plus the running (block_size, 2k) top-k.
+    """
+    n_q, n_c = queries.shape[0], corpus.shape[0]
+    k = min(k, n_c)
+    indices = np.zeros((n_q, k), dtype=np.int64)
+    scores = np.zeros((n_q, k), dtype=np.float32)
+    if n_q == 0 or k == 0:
+        return indices, scores
+    block_size = max(1, block_size)
+    for r0 in range(0, n_q, block_size):
+        q = queries[r0 : r0 + block_size]
+        best_i = np.empty((q.shape[0], 0), dtype=np.int64)
+        best_s = np.empty((q.shape[0], 0), dtype=np.float32)
+        for c0 in range(0, n_c, block_size):
+            sims = _dense_block(q, corpus[c0 : c0 + block_size])
+            cols = np.broadcast_to(np.arange(c0, c0 + sims.shape[1]), sims.shape)
+            cand_s = np.concatenate([best_s, sims], axis=1)
+            cand_i = np.concatenate([best_i, cols], axis=1)
+            best_i, best_s = _select_top_k(cand_i, cand_s, k)
+        indices[r0 : r0 + q.shape[0]] = best_i
+        scores[r0 : r0 + q.shape[0]] = best_s
+    return indices, scores
+
+
+def _cross_body(
+    matrix: np.ndarray | sp.spmatrix,
+    bodies: Sequence[str],
+    k: int,
+    block_size: int,
+    column: str,
+) -> pd.DataFrame:
+    itu, other = _split_bodies(bodies)
+    empty = pd.DataFrame(
+        {
+            "itu_index": np.array([], dtype=np.int64),
+            "other_index": np.array([], dtype=np.int64),
+            column: np.array([], dtype=np.float32),
+        }
+    )
+    if k <= 0 or len(itu) == 0 or len(other) == 0:
+        return empty
+    frames = []
+    a = matrix[itu]
+    b = matrix[other]
+    idx, sc = blocked_top_k(a, b, k, block_size)
+    frames.append(
+        pd.DataFrame(
+            {
+                "itu_index": np.repeat(itu, idx.shape[1]),
+                "other_index": other[idx.ravel()],
+                column: sc.ravel(),
+            }
+        )
+    )
+    idx, sc = blocked_top_k(b, a, k, block_size)
+    frames.append(
+        pd.DataFrame(
+            {
+                "itu_index": itu[idx.ravel()],
+                "other_index": np.repeat(other, idx.shape[1]),
+                column: sc.ravel(),
+            }
+        )
+    )
+    out = pd.concat(frames, ignore_index=True)
+    out = out.drop_duplicates(["itu_index", "other_index"], keep="first")
+    out = out.sort_values(["itu_index", "other_index"], kind="mergesort").reset_index(drop=True)
+    out[column] = out[column].astype(np.float32)
+    return out
+
+
+def cross_body_neighbours(
+    vectors: np.ndarray, bodies: Sequence[str], k: int, block_size: int = 2048
+) -> pd.DataFrame:
+    """Exact cosine top-k between ITU-T items and ISO/IEC/ISO-IEC items, in both directions.
+
+    ``vectors``: (n, d) float32, rows L2-normalised (so inner product == cosine). ``bodies``:
+    (n,) body of each row. For every ITU-T item its ``k`` most similar non-ITU items and for
+    every non-ITU item its ``k`` most similar ITU-T items; the union, without duplicates.
+
+    Returns a DataFrame with ``itu_index``, ``other_index`` (row positions in ``vectors``) and
+    ``semantic`` (cosine, float32), sorted by ``(itu_index, other_index)``.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.shape[0] != len(bodies):
+        raise ValueError(f"{vectors.shape[0]} vectors but {len(bodies)} bodies")
+    return _cross_body(vectors, bodies, k, block_size, "semantic")
+
+
+def _lexical_documents(items: pd.DataFrame) -> list[str]:
+    """Lemmatised text plus keyphrases (repeated once so a phrase weighs like its words);
+    falls back to title + text when enrich has not run."""
+    if "lemma_text" in items.columns:
+        base = items["lemma_text"].fillna("").astype(str)
+    else:
+        base = items["title"].fillna("").astype(str) + " " + items["text"].fillna("").astype(str)
+    if "keyphrases" in items.columns:
+        kp = items["keyphrases"].apply(
+            lambda v: " ".join(v) if isinstance(v, Iterable) and not isinstance(v, str) else ""
+        )
+        return (base + " " + kp).tolist()
+    return base.tolist()
+
+
+def lexical_matrix(items: pd.DataFrame, params: MatchParams | None = None) -> sp.csr_matrix:
+    """Sparse TF-IDF matrix (n_items, n_terms), rows L2-normalised, float32.
+
+    Built over ``lemma_text`` + ``keyphrases`` (``title`` + ``text`` when those are missing);
+    sublinear tf, English stop words, tokens starting with a letter (numbers are explicit
+    evidence, not vocabulary).
+    """
+    params = params or MatchParams()
+    docs = _lexical_documents(items)
+    n = len(docs)
+    if n == 0:
+        return sp.csr_matrix((0, 0), dtype=np.float32)
+    vec = TfidfVectorizer(
+        lowercase=True,
+        stop_words="english",
+        token_pattern=_TOKEN_PATTERN,
+        ngram_range=(1, params.ngram_max),
+        min_df=min(params.min_df, n),
+        max_df=params.max_df if n > 20 else 1.0,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    try:
+        return vec.fit_transform(docs).tocsr()
+    except ValueError:  # empty vocabulary (tiny or empty corpus)
+        return sp.csr_matrix((n, 0), dtype=np.float32)
+
+
+def lexical_neighbours(
+    matrix: sp.spmatrix, bodies: Sequence[str], k: int, block_size: int = 2048
+) -> pd.DataFrame:
+    """Exact TF-IDF cosine top-k between ITU-T and ISO/IEC/ISO-IEC items, both directions.
+
+    ``matrix``: (n, n_terms) sparse, rows L2-normalised (:func:`lexical_matrix`). Same contract
+    as :func:`cross_body_neighbours` with the similarity column named ``lexical``. Pairs whose
+    TF-IDF cosine is 0 (no shared term) are dropped.
+    """
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    if matrix.shape[0] != len(bodies):
+        raise ValueError(f"{matrix.shape[0]} rows but {len(bodies)} bodies")
+    out = _cross_body(matrix, bodies, k, block_size, "lexical")
+    return out[out["lexical"] > 0].reset_index(drop=True)
+
+
+def pair_cosine(
+    matrix: np.ndarray | sp.spmatrix, left: np.ndarray, right: np.ndarray, chunk: int = 65536
+) -> np.ndarray:
+    """Row-wise inner products ``matrix[left[i]] . matrix[right[i]]`` (cosines for normalised
+    rows), shape (len(left),), computed in chunks to bound memory."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    out = np.zeros(len(left), dtype=np.float32)
+    sparse = sp.issparse(matrix)
+    if sparse:
+        matrix = sp.csr_matrix(matrix)
+    for s in range(0, len(left), chunk):
+        a = matrix[left[s : s + chunk]]
+        b = matrix[right[s : s + chunk]]
+        if sparse:
+            out[s : s + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        else:
+            out[s : s + chunk] = np.einsum("ij,ij->i", a, b)
+    return out

@@ -1,0 +1,325 @@
+"""Rank: signals, categories, committee aggregation, determinism, hide_declared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.match import MatchParams
+from pipeline.rank import (
+    CANDIDATE_COLUMNS,
+    COMMITTEE_COLUMNS,
+    RankParams,
+    pair_id,
+    rank_candidate_pairs,
+    rank_committee_pairs,
+)
+from pipeline.schema import items_frame, normalize_item
+
+
+def _unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float32)
+    return a / np.linalg.norm(a)
+
+
+def _items() -> tuple[pd.DataFrame, np.ndarray]:
+    """Five hand-made items on three topics (axis 0: QKD, axis 1: PON, axis 2: cables)."""
+    rows = [
+        # ITU-T twin of ISO/IEC 23837, being revised while the ISO text is published.
+        dict(
+            uid="ITU-T:X.1710",
+            body="ITU-T",
+            committee="SG17",
+            group="Q15/17",
+            reference="X.1710",
+            title="Security framework for quantum key distribution",
+            stage="Under study",
+            declared=["equivalent:ISO/IEC 23837-1"],
+            keyphrases=["quantum key distribution", "security"],
+            updated="2025-01-01",
+        ),
+        dict(
+            uid="ISO:ISO/IEC 23837-1:2023",
+            body="ISO/IEC",
+            committee="ISO/IEC JTC 1/SC 27",
+            reference="ISO/IEC 23837-1:2023",
+            title="Security requirements for quantum key distribution - Part 1",
+            stage="60.60",
+            keyphrases=["quantum key distribution", "evaluation"],
+            updated="2023-06",
+        ),
+        # ITU-T item whose Question declares a liaison with IEC TC 86 (coordinated).
+        dict(
+            uid="ITU-T:G.650.1",
+            body="ITU-T",
+            committee="SG15",
+            group="Q5/15",
+            reference="G.650.1",
+            title="Definitions and test methods for single-mode fibre",
+            stage="In force",
+            declared=["liaison:IEC SC 86A"],
+            keyphrases=["single-mode fibre", "test method"],
+            updated="2020-03-01",
+        ),
+        dict(
+            uid="IEC:IEC 60793-1-1:2017",
+            body="IEC",
+            committee="SC 86A",
+            reference="IEC 60793-1-1:2017",
+            title="Optical fibres - Measurement methods",
+            stage="PUBLISHED",
+            keyphrases=["optical fibre", "test method"],
+            updated="2017-01",
+        ),
+        # New overlap: two active PON items with nothing declared.
+        dict(
+            uid="ITU-T:G.9806",
+            body="ITU-T",
+            committee="SG15",
+            group="Q2/15",
+            reference="G.9806",
+            title="Higher speed passive optical networks",
+            stage="Under study",
+            keyphrases=["passive optical network"],
+            updated="2025-05-01",
+        ),
+        dict(
+            uid="IEC:IEC 63400:2026",
+            body="IEC",
+            committee="TC 86",
+            reference="IEC 63400 ED1",
+            title="Passive optical network components",
+            stage="ACDV",
+            keyphrases=["passive optical network", "component"],
+            updated="2025-04",
+        ),
+    ]
+    items = items_frame(normalize_item(r) for r in rows)
+    vectors = np.stack(
+        [
+            _unit([1, 0, 0, 0.05]),
+            _unit([0.95, 0.05, 0, 0.1]),
+            _unit([0, 0, 1, 0.05]),
+            _unit([0, 0.1, 0.9, 0.1]),
+            _unit([0, 1, 0, 0.05]),
+            _unit([0.05, 0.92, 0.1, 0.1]),
+        ]
+    )
+    return items, vectors
+
+
+def _pair(pairs: pd.DataFrame, itu: str, other: str) -> pd.Series:
+    row = pairs[(pairs["itu_uid"] == itu) & (pairs["other_uid"] == other)]
+    assert len(row) == 1, f"{itu} ~ {other} missing"
+    return row.iloc[0]
+
+
+def test_contract_columns_and_one_itu_side() -> None:
+    items, vectors = _items()
+    pairs = rank_candidate_pairs(
+        items, vectors, match_params=MatchParams(min_semantic=0.0, min_lexical=0.0), seed=1
+    )
+    assert list(pairs.columns) == list(CANDIDATE_COLUMNS)
+    assert pairs["itu_uid"].str.startswith("ITU-T:").all()
+    assert not pairs["other_uid"].str.startswith("ITU-T:").any()
+    assert pairs["rank"].tolist() == list(range(1, len(pairs) + 1))
+    assert pairs["score"].is_monotonic_decreasing
+    for col in ("semantic", "lexical", "title", "explicit", "activity", "recency", "similarity"):
+        assert pairs[col].between(0, 1).all(), col
+    row = pairs.iloc[0]
+    assert row["pair_id"] == pair_id(row["itu_uid"], row["other_uid"])
+
+
+def test_categories() -> None:
+    items, vectors = _items()
+    pairs = rank_candidate_pairs(items, vectors, RankParams(), seed=1)
+    twin = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
+    assert twin["category"] == "common-text"
+    assert twin["declared_relation"] == "equivalent"
+    assert bool(twin["revision_out_of_step"])  # ITU-T side under study, ISO published
+    assert "realign" in twin["reason"]
+    fibre = _pair(pairs, "ITU-T:G.650.1", "IEC:IEC 60793-1-1:2017")
+    assert fibre["category"] == "coordinated"
+    assert fibre["declared_relation"] == "liaison"
+    pon = _pair(pairs, "ITU-T:G.9806", "IEC:IEC 63400:2026")
+    assert pon["category"] == "new-overlap"
+    assert pon["reason"].startswith("same topic: passive optical network")
+    assert "both in development" in pon["reason"]
+    assert "no liaison declared" in pon["reason"]
+    assert pon["activity"] == 1.0
+    # The coordinated pair is ranked below the equally similar undeclared one.
+    assert fibre["rank"] > pon["rank"]
+
+
+def test_common_text_in_step_is_not_flagged() -> None:
+    items, vectors = _items()
+    items.loc[0, ["stage_group", "active"]] = ["published", False]
+    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    twin = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
+    assert twin["category"] == "common-text"
+    assert not bool(twin["revision_out_of_step"])
+
+
+def test_declared_twin_is_found_even_when_texts_differ() -> None:
+    items, vectors = _items()
+    vectors[1] = _unit([0, 0, 0, 1])  # the twin's text is unlike anything
+    pairs = rank_candidate_pairs(items, vectors, RankParams(), seed=1)
+    assert _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")["category"] == "common-text"
+
+
+def test_explicit_reference_signal_and_coordinated() -> None:
+    items, vectors = _items()
+    items["ref_standards"] = [[] for _ in range(len(items))]
+    items.at[4, "ref_standards"] = ["IEC 63400"]
+    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    pon = _pair(pairs, "ITU-T:G.9806", "IEC:IEC 63400:2026")
+    assert pon["explicit"] == 1.0
+    assert pon["category"] == "coordinated"
+    assert "G.9806 cites IEC 63400" in pon["evidence"]
+
+
+def test_iso_committee_with_itu_liaison_is_coordinated() -> None:
+    items, vectors = _items()
+    committees = items_frame(
+        [
+            normalize_item(
+                dict(
+                    body="ISO/IEC",
+                    kind="committee",
+                    committee="ISO/IEC JTC 1/SC 27",
+                    title="Information security",
+                    declared=["liaison:ITU"],
+                )
+            )
+        ]
+    )
+    items.at[0, "declared"] = []
+    pairs = rank_candidate_pairs(items, vectors, committees=committees, seed=1)
+    row = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
+    assert row["category"] == "coordinated"
+    assert row["declared_relation"] == "liaison"
+
+
+def test_a_parent_committees_liaison_does_not_coordinate_its_subcommittees() -> None:
+    """JTC 1 lists ITU as a liaison organisation; SC 27's own topics are not covered by it."""
+    items, vectors = _items()
+    committees = items_frame(
+        [
+            normalize_item(
+                dict(
+                    body="ISO/IEC",
+                    kind="committee",
+                    committee="ISO/IEC JTC 1",
+                    title="Information technology",
+                    declared=["liaison:ITU"],
+                )
+            )
+        ]
+    )
+    items.at[0, "declared"] = []
+    pairs = rank_candidate_pairs(items, vectors, committees=committees, seed=1)
+    row = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
+    assert row["category"] == "new-overlap"
+
+
+def test_hide_declared_uses_text_only() -> None:
+    items, vectors = _items()
+    items["ref_standards"] = [[] for _ in range(len(items))]
+    items.at[4, "ref_standards"] = ["IEC 63400"]
+    pairs = rank_candidate_pairs(items, vectors, RankParams(hide_declared=True), seed=1)
+    assert set(pairs["category"]) == {"new-overlap"}
+    assert (pairs["explicit"] == 0).all()
+    assert (pairs["evidence"] == "").all()
+    assert (pairs["declared_relation"] == "").all()
+
+
+def test_activity_and_recency_raise_score() -> None:
+    items, vectors = _items()
+    base = _pair(rank_candidate_pairs(items, vectors, seed=1), "ITU-T:G.9806", "IEC:IEC 63400:2026")
+    items.loc[5, ["stage_group", "active", "updated"]] = ["published", False, "2005-01"]
+    items.loc[4, ["stage_group", "active"]] = ["published", False]
+    later = _pair(
+        rank_candidate_pairs(items, vectors, seed=1), "ITU-T:G.9806", "IEC:IEC 63400:2026"
+    )
+    assert later["activity"] == 0.0
+    assert later["recency"] < base["recency"]
+    assert later["score"] < base["score"]
+    assert later["semantic"] == pytest.approx(base["semantic"])
+
+
+def test_never_same_body_even_if_given() -> None:
+    items, vectors = _items()
+    cands = pd.DataFrame({"itu_index": [0, 0, 1], "other_index": [4, 1, 3]})
+    pairs = rank_candidate_pairs(items, vectors, candidates=cands, seed=1)
+    assert pairs[["itu_uid", "other_uid"]].values.tolist() == [
+        ["ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023"]
+    ]
+
+
+def test_deterministic() -> None:
+    items, vectors = _items()
+    a = rank_candidate_pairs(items, vectors, seed=3)
+    b = rank_candidate_pairs(
+        items.sample(frac=1, random_state=0),
+        vectors[items.sample(frac=1, random_state=0).index.to_numpy()],
+        seed=3,
+    )
+    pd.testing.assert_frame_equal(a, b)
+    ca = rank_committee_pairs(items, a)
+    cb = rank_committee_pairs(items, b)
+    pd.testing.assert_frame_equal(ca, cb)
+
+
+def _committee_pairs_frame(spec: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for cp, scores in spec.items():
+        for n, s in enumerate(scores):
+            rows.append(
+                dict(
+                    itu_uid=f"ITU-T:X.{n}",
+                    other_uid=f"ISO:{cp} {n}",
+                    itu_committee="SG17",
+                    itu_group=f"Q{n % 2 + 1}/17",
+                    other_committee=cp,
+                    itu_reference=f"X.{n}",
+                    other_reference=f"{cp} {n}",
+                    score=s,
+                    category="new-overlap",
+                    declared_relation="",
+                    shared_keyphrases="security",
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def test_committee_many_medium_pairs_beat_one_strong_pair() -> None:
+    items = items_frame(
+        normalize_item(dict(body=b, committee=c, title="t", reference=r))
+        for b, c, r in [
+            ("ITU-T", "SG17", "X.1"),
+            ("ISO/IEC", "ISO/IEC JTC 1/SC 27", "ISO/IEC 1"),
+            ("ISO", "ISO/TC 68", "ISO 2"),
+        ]
+    )
+    pairs = _committee_pairs_frame({"ISO/IEC JTC 1/SC 27": [0.6] * 8, "ISO/TC 68": [0.95]})
+    out = rank_committee_pairs(items, pairs)
+    assert list(out.columns) == list(COMMITTEE_COLUMNS)
+    assert out["counterpart"].tolist()[:2] == ["ISO/IEC JTC 1/SC 27", "ISO/TC 68"]
+    top = out.iloc[0]
+    assert top["committee_pair_id"] == "C-SG17|ISO/IEC JTC 1/SC 27"
+    assert top["n_pairs"] == 8 and top["n_new_overlap"] == 8
+    assert top["questions"] == "Q1/17 (4); Q2/17 (4)"
+    assert top["top_pairs"].startswith("X.0 ~ ISO/IEC JTC 1/SC 27 0 (0.60)")
+    assert out["rank"].tolist() == list(range(1, len(out) + 1))
+
+
+def test_committee_scope_similarity_adds_rows() -> None:
+    items, vectors = _items()
+    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    with_scope = rank_committee_pairs(items, pairs, item_vectors=vectors, committee_vectors={})
+    without = rank_committee_pairs(items, pairs)
+    assert len(with_scope) >= len(without)
+    # SG15 x IEC TC 86 (PON) has both pairs and a similar profile.
+    row = with_scope[with_scope["committee_pair_id"] == "C-SG15|IEC TC 86"].iloc[0]
+    assert row["scope_similarity"] > 0.5
