@@ -48,9 +48,19 @@ def register(app: typer.Typer) -> None:
             "models/embeddings"
         ),
         seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 42,
+        config: Annotated[
+            Path | None, typer.Option(help="TOML config laid over the defaults (as for run).")
+        ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
+        from pipeline.config import ConfigError, load_config
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
+
+        try:
+            cfg = load_config(config)
+        except ConfigError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
 
         for path in (corpus, gold):
             if not path.exists():
@@ -65,6 +75,7 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             command=command,
             progress=lambda m: console.log(m),
+            config=cfg,
         )
         block = markdown_report(result)
         if out is not None:

@@ -11,9 +11,11 @@ import copy
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["ConfigError", "default_config", "load_config", "section"]
+P = TypeVar("P")
+
+__all__ = ["ConfigError", "default_config", "load_config", "section", "stage_params"]
 
 
 class ConfigError(ValueError):
@@ -66,3 +68,9 @@ def load_config(
 def section(config: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     """One stage's table (a copy), ready for ``SomeParams(**section(config, "rank"))``."""
     return dict(config.get(name, {}))
+
+
+def stage_params(cls: type[P], config: dict[str, dict[str, Any]], table: str) -> P:
+    """``cls(**config[table])``, with TOML arrays turned back into the tuples Params hold."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in section(config, table).items()}
+    return cls(**values)

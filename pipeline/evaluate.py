@@ -377,6 +377,7 @@ def evaluate_corpus(
     command: str = "",
     progress: Callable[[str], None] | None = None,
     nlp: Any = None,
+    config: dict[str, dict[str, Any]] | None = None,
 ) -> CorpusEvaluation:
     """Hide declared evidence, run enrich + embed + match + areas + rank on the corpus, and
     measure twins and committee pairs against ``gold_path`` with both baselines.
@@ -385,28 +386,31 @@ def evaluate_corpus(
     spaCy pipeline (tests pass a blank one); ``cache_dir=None`` disables the vector cache.
     """
     from pipeline.areas import AreaParams, find_areas
+    from pipeline.config import load_config, stage_params
     from pipeline.embed import EmbedParams, embedding_text, load_embedder
     from pipeline.enrich import Enricher, EnrichParams
 
     say = progress or (lambda _m: None)
+    cfg = config if config is not None else load_config()
     gold = load_gold(gold_path)
-    rp = replace(rank_params or RankParams(), hide_declared=True)
-    mp = match_params or MatchParams()
+    rp = replace(rank_params or stage_params(RankParams, cfg, "rank"), hide_declared=True)
+    mp = match_params or stage_params(MatchParams, cfg, "match")
     timings: dict[str, float] = {}
     keep = set(gold.twins["itu_uid"]) | set(gold.twins["other_uid"])
     with _timed(timings, "load", say):
         items, committees = load_corpus(corpus, limit, keep)
         items = hide_declared(items)
     with _timed(timings, "enrich", say):
-        enricher = Enricher(EnrichParams(), nlp=nlp)
+        enricher = Enricher(stage_params(EnrichParams, cfg, "enrich"), nlp=nlp)
         items = enricher.transform(items)
         committees = enricher.transform(committees)
     with _timed(timings, "embed", say):
-        ep = EmbedParams()
+        ep = stage_params(EmbedParams, cfg, "embed")
         embedder = load_embedder(
             model or ep.model,
             batch_size=ep.batch_size,
-            max_seq_length=ep.max_seq_length,
+            device=ep.device,
+            max_seq_length=ep.max_seq_length or None,
             cache_dir=cache_dir,
         )
         vectors = embedder.encode(embedding_text(items, ep.max_chars))
@@ -417,7 +421,9 @@ def evaluate_corpus(
             items, vectors, rp, committees=committees, seed=seed, match_params=mp, lexical=lex
         )
     with _timed(timings, "areas", say):
-        _labels, areas = find_areas(vectors, items, AreaParams(), seed=seed)
+        _labels, areas = find_areas(
+            vectors, items, stage_params(AreaParams, cfg, "areas"), seed=seed
+        )
     with _timed(timings, "committee pairs", say):
         cps = rank_committee_pairs(
             items,
@@ -452,7 +458,12 @@ def evaluate_corpus(
         committees=comms,
         timings=timings,
         peak_rss_mb=_peak_rss_mb(),
-        params={"rank": rp, "match": mp, "model": getattr(embedder, "model_id", "")},
+        params={
+            "rank": rp,
+            "match": mp,
+            "enrich": stage_params(EnrichParams, cfg, "enrich"),
+            "model": getattr(embedder, "model_id", ""),
+        },
     )
 
 

@@ -17,14 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline import __version__
 from pipeline.areas import AreaParams, find_areas
-from pipeline.config import load_config, section
+from pipeline.config import load_config, section, stage_params
 from pipeline.embed import CachedEmbedder, Embedder, EmbedParams, embedding_text, load_embedder
 from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
 from pipeline.export import write_outputs
@@ -39,13 +39,6 @@ from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
 __all__ = ["RunError", "RunOptions", "run_pipeline"]
 
 Progress = Callable[[str], None]
-P = TypeVar("P")
-
-
-def stage_params(cls: type[P], config: dict[str, dict[str, Any]], table: str) -> P:
-    """``cls(**config[table])``, with TOML arrays turned back into the tuples Params hold."""
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in section(config, table).items()}
-    return cls(**values)
 
 
 class RunError(RuntimeError):
