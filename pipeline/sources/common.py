@@ -8,7 +8,9 @@ becomes a :class:`~pipeline.schema.RecordError` and the rest goes on.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,3 +117,17 @@ def to_iso_date(value: Any) -> str:
             continue
         return parsed.strftime("%Y-%m") if fmt == "%m/%Y" else parsed.isoformat()
     return ""
+
+
+def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """``(line number, object)`` for each non-blank JSON Lines line, or ``(line number,
+    problem)`` where the line is not JSON or not an object: one bad line never stops a file."""
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, f"bad JSON: {exc.msg} (column {exc.colno})"
+            continue
+        yield lineno, rec if isinstance(rec, dict) else "line is not a JSON object"

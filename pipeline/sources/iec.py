@@ -25,6 +25,7 @@ from pipeline.sources.common import (
     committee_or_none,
     dash_empty,
     decode_body,
+    jsonl_objects,
     to_iso_date,
 )
 from pipeline.stages import iec_stage_group
@@ -422,17 +423,10 @@ def parse_committee_records(content: bytes | str, location: str) -> ParseOutput:
     """JSONL of committee records (``reference``, ``title``, ``scope``, ``fsp_org_id``, ``url``,
     ``source``) -> ``committee`` items. Third-party pages stay out of ``url``."""
     out = ParseOutput()
-    for lineno, line in enumerate(decode_body(content).splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
         where = f"{location}:{lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.errors.append(RecordError(SOURCE, where, f"bad JSON: {exc.msg}"))
-            continue
-        if not isinstance(rec, dict):
-            out.errors.append(RecordError(SOURCE, where, "record is not a JSON object"))
+        if isinstance(rec, str):
+            out.errors.append(RecordError(SOURCE, where, rec))
             continue
         reference = dash_empty(rec.get("reference", ""))
         committee, group = _canonical(reference)

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pipeline.committees import body_of_committee
 from pipeline.schema import RecordError
-from pipeline.sources.common import ParseOutput, committee_or_none, dash_empty, to_iso_date
+from pipeline.sources.common import (
+    ParseOutput,
+    committee_or_none,
+    dash_empty,
+    jsonl_objects,
+    to_iso_date,
+)
 from pipeline.stages import iso_stage_group
 from pipeline.utils.text import html_to_text
 
@@ -181,14 +186,9 @@ def committee_record(rec: dict[str, Any]) -> dict[str, Any] | str:
 
 
 def _jsonl_records(lines: Iterable[str], location: str) -> Iterator[tuple[str, Any]]:
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for lineno, rec in jsonl_objects(lines):
         where = f"{location}:{lineno}"
-        try:
-            yield where, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield where, RecordError(SOURCE, where, f"bad JSON: {exc.msg}")
+        yield where, RecordError(SOURCE, where, rec) if isinstance(rec, str) else rec
 
 
 def _csv_records(lines: Iterable[str], location: str) -> Iterator[tuple[str, Any]]:

@@ -8,13 +8,13 @@ reason, skipped and counted, and the rest of the file loads.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pipeline.results import ParsedInput
 from pipeline.schema import RecordError, SchemaError, normalize_item
+from pipeline.sources.common import jsonl_objects
 from pipeline.sources.snapshot import _frame
 from pipeline.utils.io import open_text, sha256_file
 
@@ -40,15 +40,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
                     continue
                 yield reader.line_num, {k: v for k, v in row.items() if k}
             return
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, f"bad JSON: {exc.msg} (column {exc.colno})"
-                continue
-            yield lineno, rec if isinstance(rec, dict) else "line is not a JSON object"
+        yield from jsonl_objects(fh)
 
 
 def load_item_files(paths: Iterable[str | Path], *, snapshot: str = "") -> ParsedInput:

@@ -10,7 +10,6 @@ resort, so a cosmetic change of the page does not lose data silently. A page wit
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +25,7 @@ from pipeline.sources.common import (
     committee_or_none,
     dash_empty,
     decode_body,
+    jsonl_objects,
     to_iso_date,
 )
 from pipeline.utils.safety import safe_url
@@ -515,17 +515,10 @@ def parse_recommendation_records(content: bytes | str, location: str) -> ParseOu
     Errors name ``location:line``. ``committee`` is ``""`` when the record names no SG.
     """
     out = ParseOutput()
-    for lineno, line in enumerate(decode_body(content).splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
         where = f"{location}:{lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.errors.append(RecordError(SOURCE, where, f"bad JSON: {exc.msg}"))
-            continue
-        if not isinstance(rec, dict):
-            out.errors.append(RecordError(SOURCE, where, "record is not a JSON object"))
+        if isinstance(rec, str):
+            out.errors.append(RecordError(SOURCE, where, rec))
             continue
         number = dash_empty(rec.get("number", ""))
         title = dash_empty(rec.get("title", ""))
