@@ -89,9 +89,9 @@ def run(
     try:
         with console.status("starting") as status:
 
-            def progress(stage: str) -> None:
-                console.log(f"[bold]{stage}[/bold]")
-                status.update(f"{stage} ...")
+            def progress(message: str) -> None:
+                console.log(message)
+                status.update(message)
 
             run_dir, result = run_pipeline(options, progress=progress)
     except (RunError, ConfigError, FileNotFoundError) as exc:

@@ -21,10 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import resource
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ from pipeline.committees import CommitteeError, normalize_committee
 from pipeline.match import MatchParams, lexical_matrix, lexical_neighbours
 from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.references import standard_keys
+from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = [
     "CORPUS_FILES",
@@ -291,22 +289,6 @@ class CorpusEvaluation:
     notes: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str, say: Callable[[str], None]) -> Iterator[None]:
-    say(f"{stage} ...")
-    start = time.perf_counter()
-    yield
-    timings[stage] = round(time.perf_counter() - start, 1)
-    say(f"{stage}: {timings[stage]:.1f} s")
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process and of finished children (spaCy workers), MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(own, kids) / 1024, 1)
-
-
 def load_corpus(
     corpus: str | Path, limit: int | None = None, keep_uids: set[str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -397,14 +379,14 @@ def evaluate_corpus(
     mp = match_params or stage_params(MatchParams, cfg, "match")
     timings: dict[str, float] = {}
     keep = set(gold.twins["itu_uid"]) | set(gold.twins["other_uid"])
-    with _timed(timings, "load", say):
+    with timed(timings, "load", say):
         items, committees = load_corpus(corpus, limit, keep)
         items = hide_declared(items)
-    with _timed(timings, "enrich", say):
+    with timed(timings, "enrich", say):
         enricher = Enricher(stage_params(EnrichParams, cfg, "enrich"), nlp=nlp)
         items = enricher.transform(items)
         committees = enricher.transform(committees)
-    with _timed(timings, "embed", say):
+    with timed(timings, "embed", say):
         ep = stage_params(EmbedParams, cfg, "embed")
         embedder = load_embedder(
             model or ep.model,
@@ -415,16 +397,16 @@ def evaluate_corpus(
         )
         vectors = embedder.encode(embedding_text(items, ep.max_chars))
         committee_vectors = embedder.encode(embedding_text(committees, ep.max_chars))
-    with _timed(timings, "match+rank", say):
+    with timed(timings, "match+rank", say):
         lex = lexical_matrix(items, mp)
         pairs = rank_candidate_pairs(
             items, vectors, rp, committees=committees, seed=seed, match_params=mp, lexical=lex
         )
-    with _timed(timings, "areas", say):
+    with timed(timings, "areas", say):
         _labels, areas = find_areas(
             vectors, items, stage_params(AreaParams, cfg, "areas"), seed=seed
         )
-    with _timed(timings, "committee pairs", say):
+    with timed(timings, "committee pairs", say):
         cps = rank_committee_pairs(
             items,
             pairs,
@@ -434,7 +416,7 @@ def evaluate_corpus(
             item_vectors=vectors,
         )
     pipeline_total = round(sum(timings.values()), 1)
-    with _timed(timings, "baselines", say):
+    with timed(timings, "baselines", say):
         tf_pairs, tf_cps = _tfidf_baseline(items, lex, mp, committees)
         twins = {
             "pipeline (similarity)": twin_metrics(pairs, gold.twins, "similarity"),
@@ -457,7 +439,7 @@ def evaluate_corpus(
         twins=twins,
         committees=comms,
         timings=timings,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
         params={
             "rank": rp,
             "match": mp,

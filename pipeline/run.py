@@ -12,8 +12,7 @@ import os
 import platform
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -31,10 +30,10 @@ from pipeline.export import write_outputs
 from pipeline.match import MatchParams
 from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.results import ParsedInput, RunResult
-from pipeline.schema import items_frame
 from pipeline.sources import load_item_files, parse_snapshot
 from pipeline.triage import TriageParams, carry_over
 from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
+from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = ["RunError", "RunOptions", "run_pipeline"]
 
@@ -97,11 +96,15 @@ def _seed_everything(seed: int) -> None:
 
 
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
+    """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row."""
+    if len(parts) == 1:
+        return parts[0]
     merged = ParsedInput()
-    merged.items = items_frame(
-        row for p in parts for row in p.items.to_dict("records") if p.items is not None
-    )
-    merged.committees = items_frame(row for p in parts for row in p.committees.to_dict("records"))
+    for name in ("items", "committees"):
+        frames = [getattr(p, name) for p in parts if not getattr(p, name).empty]
+        if frames:
+            combined = pd.concat(frames, ignore_index=True)
+            setattr(merged, name, combined.drop_duplicates("uid").reset_index(drop=True))
     for p in parts:
         merged.errors.extend(p.errors)
         merged.sources.extend(p.sources)
@@ -116,14 +119,6 @@ def _input_files(options: RunOptions) -> list[dict[str, Any]]:
         if manifest.exists():
             files.append(manifest)
     return [{"path": str(p), "sha256": sha256_file(p)} for p in files if p.is_file()]
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str, progress: Progress) -> Iterator[None]:
-    progress(stage)
-    start = time.perf_counter()
-    yield
-    timings[stage] = round(time.perf_counter() - start, 3)
 
 
 def _pair_area(pairs: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
@@ -150,7 +145,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     timings: dict[str, float] = {}
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
-    with _timed(timings, "parse", say):
+    with timed(timings, "parse", say):
         parts: list[ParsedInput] = []
         if options.snapshot is not None:
             snap = Path(options.snapshot)
@@ -168,7 +163,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         detail = "; ".join(f"{e.location}: {e.reason}" for e in parsed.errors[:5])
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
-    with _timed(timings, "enrich", say):
+    with timed(timings, "enrich", say):
         enrich_params = stage_params(EnrichParams, config, "enrich")
         nlp = options.nlp if options.nlp is not None else load_nlp(enrich_params.spacy_model)
         enricher = Enricher(enrich_params, nlp=nlp)
@@ -177,7 +172,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             committees = enricher.transform(committees)
 
     embed_params = stage_params(EmbedParams, config, "embed")
-    with _timed(timings, "embed", say):
+    with timed(timings, "embed", say):
         embedder = options.embedder
         if embedder is None and options.vectors is None:
             embedder = load_embedder(
@@ -199,7 +194,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             committee_vectors = embedder.encode(embedding_text(committees, embed_params.max_chars))
 
     rank_params = stage_params(RankParams, config, "rank")
-    with _timed(timings, "match+rank", say):
+    with timed(timings, "match+rank", say):
         pairs = rank_candidate_pairs(
             items,
             vectors,
@@ -209,7 +204,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             match_params=stage_params(MatchParams, config, "match"),
         )
 
-    with _timed(timings, "areas", say):
+    with timed(timings, "areas", say):
         labels, areas = find_areas(
             vectors, items, stage_params(AreaParams, config, "areas"), seed=seed
         )
@@ -217,7 +212,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         if not pairs.empty:
             pairs = pairs.assign(area=_pair_area(pairs, items))
 
-    with _timed(timings, "committee pairs", say):
+    with timed(timings, "committee pairs", say):
         committee_pairs = rank_committee_pairs(
             items,
             pairs,
@@ -230,7 +225,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     changes = pd.DataFrame()
     unmatched = pd.DataFrame()
     if options.previous is not None:
-        with _timed(timings, "triage", say):
+        with timed(timings, "triage", say):
             outcome = carry_over(
                 Path(options.previous),
                 pairs,
@@ -271,6 +266,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         model_info["cache"] = {"hits": embedder.hits, "misses": embedder.misses}
     meta: dict[str, Any] = {
         "run_id": run_id,
+        "peak_rss_mb": peak_rss_mb(),
         "created": started,
         "inputs": _input_files(options),
         "snapshot": str(options.snapshot) if options.snapshot else "",
@@ -300,7 +296,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         unmatched_decisions=unmatched,
     )
     try:
-        with _timed(timings, "export", say):
+        with timed(timings, "export", say):
             write_outputs(partial, result)
         atomic_write_text(
             partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str)

@@ -155,3 +155,30 @@ def test_cli_with_the_real_bundled_model(tmp_path: Path) -> None:
     assert top["semantic"] > 0.3
     meta = json.loads((run_dir / "run.json").read_text())
     assert "MiniLM" in json.dumps(meta["model"])
+
+
+def test_snapshot_and_item_files_merge_keeping_the_first_of_a_uid() -> None:
+    from pipeline.results import ParsedInput
+    from pipeline.run import _merge_inputs
+    from pipeline.schema import RecordError, items_frame, normalize_item
+
+    def part(title: str, uid: str, error: str) -> ParsedInput:
+        item = normalize_item(
+            {"uid": uid, "body": "ISO", "committee": "ISO/TC 204", "title": title}
+        )
+        return ParsedInput(
+            items=items_frame([item]),
+            errors=[RecordError("test", error, "bad")],
+            attribution=["ISO Open Data (ODC-By 1.0)"],
+        )
+
+    merged = _merge_inputs(
+        [
+            part("from the snapshot", "ISO:1", "a:1"),
+            part("from a file", "ISO:1", "b:2"),
+            part("other", "ISO:2", "c:3"),
+        ]
+    )
+    assert merged.items["title"].tolist() == ["from the snapshot", "other"]
+    assert [e.location for e in merged.errors] == ["a:1", "b:2", "c:3"]
+    assert merged.attribution == ["ISO Open Data (ODC-By 1.0)"]
