@@ -209,3 +209,22 @@ def test_csv_twins_follow_the_contract(run_dir: Path, result) -> None:
     assert len(items) == len(result.items)
     declared = items.set_index("uid").loc["ITU-T:X.509", "declared"]
     assert list(declared) == ["equivalent:ISO/IEC 9594-8"]
+
+
+def test_read_me_names_the_model_and_a_blank_spacy_fallback() -> None:
+    from pipeline.export.readme import model_text
+
+    text = model_text(
+        {
+            "embedder": "all-MiniLM-L6-v2@sha256:0430ed6e9810/seq128",
+            "spacy": {"pipeline": "en_core_web_sm", "version": "3.8.0", "fallback": False},
+            "cache": {"hits": 1126, "misses": 0},
+        }
+    )
+    assert text.splitlines() == [
+        "embeddings: all-MiniLM-L6-v2@sha256:0430ed6e9810/seq128",
+        "spaCy: en_core_web_sm 3.8.0",
+        "embedding cache: 1126 hits, 0 new",
+    ]
+    blank = model_text({"embedder": "hashing-512", "spacy": {"pipeline": "en", "fallback": True}})
+    assert "blank English fallback" in blank

@@ -178,6 +178,25 @@ def _inputs_rows(meta: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def model_text(model: Any) -> str:
+    """run.json's ``model`` as lines a person reads: the embedder, the spaCy pipeline (and
+    whether it fell back to blank English), the embedding cache's hits and misses."""
+    if not isinstance(model, dict):
+        return str(model or "")
+    lines = [f"embeddings: {model.get('embedder', '')}"]
+    spacy = model.get("spacy")
+    if isinstance(spacy, dict):
+        name = spacy.get("pipeline") or spacy.get("requested", "")
+        fallback = " (blank English fallback)" if spacy.get("fallback") else ""
+        lines.append(f"spaCy: {name} {spacy.get('version', '')}{fallback}".rstrip())
+    elif spacy:
+        lines.append(f"spaCy: {spacy}")
+    cache = model.get("cache")
+    if isinstance(cache, dict):
+        lines.append(f"embedding cache: {cache.get('hits', 0)} hits, {cache.get('misses', 0)} new")
+    return "\n".join(lines)
+
+
 def readme_rows(result: RunResult, sheets: Iterable[str]) -> list[Row]:
     """Everything the *Read me* sheet shows, top to bottom."""
     meta = result.meta or {}
@@ -192,7 +211,7 @@ def readme_rows(result: RunResult, sheets: Iterable[str]) -> list[Row]:
         ("row", ["Bodies", ", ".join(str(b) for b in counts["body"]) or "none"]),
         ("row", ["Study periods", ", ".join(study_periods(result)) or "not recorded"]),
         ("row", ["Snapshots", "\n".join(snapshot_dates(result)) or "not recorded"]),
-        ("row", ["Model", meta.get("model", "")]),
+        ("row", ["Model", model_text(meta.get("model", ""))]),
         ("row", ["Seed", meta.get("seed", "")]),
         ("row", ["Candidate pairs", len(result.pairs)]),
         ("row", ["Committee pairs", len(result.committee_pairs)]),
