@@ -7,6 +7,7 @@ developed (every group but ``published`` and ``withdrawn``).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = [
     "ACTIVE_STAGE_GROUPS",
@@ -15,6 +16,7 @@ __all__ = [
     "iec_stage_group",
     "infer_stage_group",
     "is_active",
+    "iso_stage_code",
     "iso_stage_group",
     "itu_stage_group",
 ]
@@ -63,23 +65,31 @@ for _group, _codes in {
         _IEC_CODES[_code] = _group
 
 
+def iso_stage_code(code: Any) -> str:
+    """``4020`` -> ``"40.20"``, ``98`` -> ``"00.98"``, ``"40.20"`` as is; ``""`` when absent or
+    not a stage code. ISO Open Data writes ``currentStage`` as an int (stage x 100 + substage)."""
+    if code is None or isinstance(code, bool):
+        return ""
+    text = str(code).strip()
+    m = re.fullmatch(r"(\d{1,2})\.(\d{2})", text)
+    if m:
+        return f"{int(m.group(1)):02d}.{m.group(2)}"
+    if text.isdigit() and int(text) < 10000:
+        main, sub = divmod(int(text), 100)
+        return f"{main:02d}.{sub:02d}"
+    return ""
+
+
 def iso_stage_group(code: str | int | float | None) -> str:
     """ISO harmonized stage (``"40.20"``, ``4020``, ``98`` for 00.98) -> stage group, or ``""``.
 
     A ``.98`` substage (project deleted) counts as ``withdrawn``; ``60.00`` (under publication)
     as ``approval``.
     """
-    if code is None or code == "":
+    text = iso_stage_code(code)
+    if not text:
         return ""
-    text = str(code).strip()
-    m = re.fullmatch(r"(\d{1,2})\.(\d{2})", text)
-    if m:
-        main, sub = int(m.group(1)), int(m.group(2))
-    elif text.isdigit():
-        value = int(text)
-        main, sub = divmod(value, 100)
-    else:
-        return ""
+    main, sub = int(text[:2]), int(text[3:])
     if sub == 98:
         return "withdrawn"
     if main == 60 and sub == 0:

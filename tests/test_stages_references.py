@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline.references import find_committee_references, find_standard_references, standard_keys
-from pipeline.stages import iec_stage_group, iso_stage_group, itu_stage_group
+from pipeline.stages import iec_stage_group, iso_stage_code, iso_stage_group, itu_stage_group
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,19 @@ from pipeline.stages import iec_stage_group, iso_stage_group, itu_stage_group
 )
 def test_iso_stage_groups(code: object, group: str) -> None:
     assert iso_stage_group(code) == group
+
+
+def test_iso_stage_codes_as_open_data_writes_them() -> None:
+    assert [iso_stage_code(c) for c in (4020, 98, "40.20", "0.98", None, True, 12345, "x")] == [
+        "40.20",
+        "00.98",
+        "40.20",
+        "00.98",
+        "",
+        "",
+        "",
+        "",
+    ]
 
 
 def test_iec_and_itu_stage_groups() -> None:

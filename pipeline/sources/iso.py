@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,14 +22,13 @@ from pipeline.sources.common import (
     jsonl_objects,
     to_iso_date,
 )
-from pipeline.stages import iso_stage_group
+from pipeline.stages import iso_stage_code, iso_stage_group
 from pipeline.utils.text import html_to_text
 
 __all__ = [
     "ITU_ORG_ID",
     "committee_record",
     "deliverable_record",
-    "iso_stage",
     "parse_committees_csv",
     "parse_committees_jsonl",
     "parse_deliverables_csv",
@@ -39,20 +37,6 @@ __all__ = [
 
 SOURCE = "iso"
 ITU_ORG_ID = 9657  # ITU in organizationLiaisons (sources.md §2.4)
-
-
-def iso_stage(code: Any) -> str:
-    """``4020`` -> ``"40.20"``, ``98`` -> ``"00.98"``; ``""`` when absent or not a stage code."""
-    if code is None or isinstance(code, bool):
-        return ""
-    text = str(code).strip()
-    m = re.fullmatch(r"(\d{1,2})\.(\d{2})", text)
-    if m:
-        return f"{int(m.group(1)):02d}.{m.group(2)}"
-    if text.isdigit() and int(text) < 10000:
-        main, sub = divmod(int(text), 100)
-        return f"{main:02d}.{sub:02d}"
-    return ""
 
 
 def _lang(value: Any, lang: str = "en") -> str:
@@ -87,7 +71,7 @@ def deliverable_record(rec: dict[str, Any]) -> dict[str, Any] | str | None:
     reference = dash_empty(rec.get("reference", ""))
     if not reference:
         return "deliverable without reference"
-    stage = iso_stage(rec.get("currentStage"))
+    stage = iso_stage_code(rec.get("currentStage"))
     if reference.startswith("Withdrawn ") or stage == "95.99":
         return None
     owner = dash_empty(rec.get("ownerCommittee", ""))
