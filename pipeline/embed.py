@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.enrich import cut_text, title_and_text
+from pipeline.utils.vectors import l2_normalise
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -78,13 +79,6 @@ class EmbedParams:
     max_seq_length: int = 128
     max_chars: int = 2000
     cache: bool = True
-
-
-def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (all-zero rows stay zero), as float32."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, np.float32(1e-12))
 
 
 # --------------------------------------------------------------------------- sentence-transformers
@@ -189,7 +183,7 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return _l2_normalise(vectors)
+        return l2_normalise(vectors)
 
 
 # --------------------------------------------------------------------------- hashing
@@ -220,7 +214,7 @@ class HashingEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         combined = self._words.transform(texts) + self._chars.transform(texts)
-        return _l2_normalise(combined.toarray())
+        return l2_normalise(combined.toarray())
 
 
 # --------------------------------------------------------------------------- cache

@@ -63,6 +63,7 @@ from pipeline.match import (
 )
 from pipeline.references import standard_keys
 from pipeline.stages import EARLY_STAGE_GROUPS
+from pipeline.utils.vectors import l2_normalise
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -697,11 +698,6 @@ def _reason(
 # committee pairs
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1, norms)
-
-
 def _profile_vectors(
     items: pd.DataFrame,
     item_vectors: np.ndarray | None,
@@ -718,14 +714,14 @@ def _profile_vectors(
             out[_canonical(str(name))] = np.asarray(vec, dtype=np.float32)
     elif committees is not None and len(committees) == len(committee_vectors):
         names = _str_col(committees.reset_index(drop=True), "committee")
-        cv = _unit_rows(np.asarray(committee_vectors, dtype=np.float32))
+        cv = l2_normalise(np.asarray(committee_vectors, dtype=np.float32))
         for name, vec in zip(names, cv, strict=True):
             out.setdefault(_canonical(name), vec)
     if item_vectors is not None and len(item_vectors) == len(items):
         comm = _str_col(items, "committee")
         for name in sorted(set(comm) - set(out)):
             rows = np.flatnonzero(comm == name)
-            out[name] = _unit_rows(item_vectors[rows].mean(axis=0, keepdims=True))[0]
+            out[name] = l2_normalise(item_vectors[rows].mean(axis=0, keepdims=True))[0]
     return out
 
 
