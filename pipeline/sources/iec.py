@@ -340,23 +340,39 @@ def parse_dashboard(content: bytes | str, url: str) -> ParseOutput:
         return out
     m = re.search(r"FSP_ORG_ID[^:]*:(\d+)", unquote(url))
     out.records.append(
-        {
-            "uid": f"IEC:committee-{committee}" + (f"/{group}" if group else ""),
-            "body": body_of_committee(committee),
-            "kind": "committee",
-            "committee": committee,
-            "group": group,
-            "reference": committee,
-            "title": title,
-            "text": "\n".join(scope_lines),
-            "stage": "",
-            "active": True,
-            "url": dashboard_url(m.group(1)) if m else safe_url(url),
-            "declared": [],
-            "fsp_org_id": m.group(1) if m else "",
-        }
+        _committee_record(
+            committee,
+            group,
+            reference=committee,
+            title=title,
+            text="\n".join(scope_lines),
+            url=dashboard_url(m.group(1)) if m else safe_url(url),
+            org=m.group(1) if m else "",
+        )
     )
     return out
+
+
+def _committee_record(
+    committee: str, group: str, *, reference: str, title: str, text: str, url: str, org: str
+) -> dict[str, Any]:
+    """One IEC ``committee`` record; dashboards and committee records share its uid, so the
+    same committee seen both ways is one item."""
+    return {
+        "uid": f"IEC:committee-{committee}" + (f"/{group}" if group else ""),
+        "body": body_of_committee(committee),
+        "kind": "committee",
+        "committee": committee,
+        "group": group,
+        "reference": reference,
+        "title": title,
+        "text": text,
+        "stage": "",
+        "active": True,
+        "url": url,
+        "declared": [],
+        "fsp_org_id": org,
+    }
 
 
 def parse_work_programme(content: bytes | str, url: str, committee: str = "") -> ParseOutput:
@@ -436,24 +452,17 @@ def parse_committee_records(content: bytes | str, location: str) -> ParseOutput:
         title = dash_empty(rec.get("title", ""))
         org = str(rec.get("fsp_org_id") or FSP_ORG_IDS.get(committee, "") or "")
         url = safe_url(str(rec.get("url") or ""))
-        out.records.append(
-            {
-                "uid": f"IEC:committee-{committee}" + (f"/{group}" if group else ""),
-                "body": body_of_committee(committee),
-                "kind": "committee",
-                "committee": committee,
-                "group": group,
-                "reference": reference,
-                # A committee whose page showed no title is still known by its name.
-                "title": title or (f"{committee} {group}".strip()),
-                "text": clean_text(str(rec.get("scope") or "")),
-                "stage": "",
-                "active": True,
-                "url": url,
-                "declared": [],
-                "fsp_org_id": org,
-                "source_page": "" if url else str(rec.get("source") or rec.get("url") or ""),
-                "title_missing": not title,
-            }
+        record = _committee_record(
+            committee,
+            group,
+            reference=reference,
+            # A committee whose page showed no title is still known by its name.
+            title=title or (f"{committee} {group}".strip()),
+            text=clean_text(str(rec.get("scope") or "")),
+            url=url,
+            org=org,
         )
+        record["source_page"] = "" if url else str(rec.get("source") or rec.get("url") or "")
+        record["title_missing"] = not title
+        out.records.append(record)
     return out
