@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from pipeline.utils.io import atomic_write_text
 
 __all__ = ["register"]
 
@@ -44,20 +47,23 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option(help="Markdown file whose results block is rewritten.")
         ] = None,
-        cache_dir: Annotated[Path, typer.Option(help="Embedding cache folder.")] = Path(
-            "models/embeddings"
-        ),
-        seed: Annotated[int, typer.Option(help="Seed of the random baseline.")] = 42,
+        cache_dir: Annotated[
+            Path, typer.Option(help="Cache root, as for run (vectors in <cache-dir>/embeddings).")
+        ] = Path("models"),
+        seed: Annotated[
+            int | None, typer.Option(help="Seed for every random step (default: [run] seed).")
+        ] = None,
         config: Annotated[
             Path | None, typer.Option(help="TOML config laid over the defaults (as for run).")
         ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
-        from pipeline.config import ConfigError, load_config
+        from pipeline.config import ConfigError
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
+        from pipeline.graph import load_settings
 
         try:
-            cfg = load_config(config)
+            cfg = load_settings(config, {"run": {"seed": seed}} if seed is not None else None)
         except ConfigError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
@@ -67,18 +73,19 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[red]error:[/red] {path} not found")
                 raise typer.Exit(2)
         command = "sdo-overlap " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        result = evaluate_corpus(
+        result, meta = evaluate_corpus(
             corpus,
             gold,
+            config=cfg,
             limit=limit,
             cache_dir=cache_dir,
-            seed=seed,
             command=command,
             progress=lambda m: console.log(m),
-            config=cfg,
         )
         block = markdown_report(result)
         if out is not None:
             write_report(out, block)
-            console.print(f"results written to {out}")
+            record = out.with_suffix(".run.json")
+            atomic_write_text(record, json.dumps(meta, indent=2, default=str, allow_nan=False))
+            console.print(f"results written to {out}, run record to {record}")
         typer.echo(block)

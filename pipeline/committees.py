@@ -16,6 +16,7 @@ from functools import lru_cache
 __all__ = [
     "CommitteeError",
     "body_of_committee",
+    "canonical_committee",
     "itu_study_group",
     "normalize_committee",
     "normalize_question",
@@ -155,6 +156,15 @@ def _group(rest: str | None) -> str:
 def normalize_committee(raw: str, body_hint: str | None = None) -> str:
     """Canonical committee for ``raw`` (see :func:`split_committee`); raises CommitteeError."""
     return split_committee(raw, body_hint)[0]
+
+
+def canonical_committee(raw: str, body_hint: str | None = None) -> str:
+    """:func:`normalize_committee`, or the trimmed input when it is not a committee we know
+    (a foreign or free-text name must still compare equal to itself)."""
+    try:
+        return normalize_committee(raw, body_hint)
+    except CommitteeError:
+        return str(raw).strip()
 
 
 def normalize_question(raw: str) -> str:

@@ -18,20 +18,18 @@ ranking, with the TF-IDF cosine as the only signal) and random (uniform scores, 
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline.committees import CommitteeError, normalize_committee
-from pipeline.match import MatchParams, lexical_matrix, lexical_neighbours
-from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
+from pipeline.committees import canonical_committee
+from pipeline.graph import PIPELINE, Config, load_settings, run_record, seed_everything
 from pipeline.references import standard_keys
 from pipeline.utils.timing import peak_rss_mb, timed
 
@@ -66,13 +64,6 @@ class Gold:
     committee_pairs: pd.DataFrame
 
 
-def _norm_committee(raw: str) -> str:
-    try:
-        return normalize_committee(str(raw))
-    except CommitteeError:
-        return str(raw).strip()
-
-
 def load_gold(path: str | Path) -> Gold:
     """Read ``twins.csv`` and ``committee_pairs.csv`` from a folder (or the folder of a file)."""
     folder = Path(path)
@@ -80,8 +71,8 @@ def load_gold(path: str | Path) -> Gold:
         folder = folder.parent
     twins = pd.read_csv(folder / "twins.csv", dtype=str).fillna("")
     cps = pd.read_csv(folder / "committee_pairs.csv", dtype=str).fillna("")
-    cps["itu_sg"] = cps["itu_sg"].map(_norm_committee)
-    cps["counterpart"] = cps["counterpart"].map(_norm_committee)
+    cps["itu_sg"] = cps["itu_sg"].map(canonical_committee)
+    cps["counterpart"] = cps["counterpart"].map(canonical_committee)
     cps = cps.drop_duplicates(["itu_sg", "counterpart"]).reset_index(drop=True)
     return Gold(twins=twins, committee_pairs=cps)
 
@@ -200,8 +191,8 @@ def committee_metrics(
     itu_sg, counterpart, kind, rank).
     """
     cp = committee_pairs.copy()
-    cp["itu_sg"] = cp["itu_sg"].astype(str).map(_norm_committee)
-    cp["counterpart"] = cp["counterpart"].astype(str).map(_norm_committee)
+    cp["itu_sg"] = cp["itu_sg"].astype(str).map(canonical_committee)
+    cp["counterpart"] = cp["counterpart"].astype(str).map(canonical_committee)
     order = ["score", "itu_sg", "counterpart"]
     cp = cp.sort_values(order, ascending=[False, True, True], kind="mergesort")
     rank_in_sg: dict[tuple[str, str], int] = {}
@@ -235,7 +226,7 @@ def random_committee_metrics(
     """Committee metrics when each study group's counterparts are put in random order over the
     same candidate universe (every counterpart committee in ``committee_pairs``)."""
     rng = np.random.default_rng(seed)
-    counterparts = sorted(set(committee_pairs["counterpart"].astype(str).map(_norm_committee)))
+    counterparts = sorted(set(committee_pairs["counterpart"].astype(str).map(canonical_committee)))
     sgs = sorted(set(gold["itu_sg"]) | set(committee_pairs["itu_sg"].astype(str)))
     rows = []
     for sg in sgs:
@@ -317,136 +308,113 @@ def load_corpus(
     return items.reset_index(drop=True), committees.reset_index(drop=True)
 
 
-def _tfidf_baseline(
-    items: pd.DataFrame,
-    lex: Any,
-    match_params: MatchParams,
-    committees: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Same candidate generation / aggregation with TF-IDF as the only signal."""
-    cands = lexical_neighbours(lex, items["body"].tolist(), match_params.top_k)
-    params = RankParams(
-        w_semantic=0.0,
-        w_lexical=1.0,
-        w_title=0.0,
-        w_explicit=0.0,
-        w_activity=0.0,
-        w_recency=0.0,
-        early_stage_bonus=0.0,
-        lexical_ceiling=1.0,
-        hide_declared=True,
-    )
-    # Never keep a pair for its (absent) embedding; keep every lexical candidate.
-    match_params = replace(match_params, min_semantic=2.0, min_lexical=0.0)
-    zeros = np.zeros((len(items), 1), dtype=np.float32)
-    pairs = rank_candidate_pairs(
-        items, zeros, params, candidates=cands, lexical=lex, match_params=match_params
-    )
-    cps = rank_committee_pairs(items, pairs, committees, params)
-    return pairs, cps
+# The TF-IDF baseline is the same graph with this overlay: TF-IDF neighbours as the only
+# candidates (as many per item as the pipeline's semantic top_k), the TF-IDF cosine as the only
+# signal, no priority, no committee scope.
+def tfidf_overlay(config: Config) -> dict[str, dict[str, Any]]:
+    """Config overlay that turns the pipeline into the TF-IDF-only baseline."""
+    return {
+        "match": {"top_k": 0, "lexical_top_k": config.match.top_k, "min_lexical": 0.0},
+        "rank": {
+            "w_semantic": 0.0,
+            "w_lexical": 1.0,
+            "w_title": 0.0,
+            "w_explicit": 0.0,
+            "w_activity": 0.0,
+            "w_recency": 0.0,
+            "early_stage_bonus": 0.0,
+            "lexical_ceiling": 1.0,
+            "hide_declared": True,
+        },
+        "committees": {"scope_weight": 0.0},
+    }
+
+
+# Outputs of the stages a baseline reruns (match, rank, committee pairs).
+_RERUN = ("candidates", "pairs", "committee_pairs")
 
 
 def evaluate_corpus(
     corpus: str | Path,
     gold_path: str | Path,
     *,
+    config: Config | None = None,
     limit: int | None = None,
-    rank_params: RankParams | None = None,
-    match_params: MatchParams | None = None,
-    cache_dir: str | Path | None = "models/embeddings",
-    model: str | None = None,
-    seed: int = 42,
+    cache_dir: str | Path = "models",
     command: str = "",
     progress: Callable[[str], None] | None = None,
     nlp: Any = None,
-    config: dict[str, dict[str, Any]] | None = None,
-) -> CorpusEvaluation:
-    """Hide declared evidence, run enrich + embed + match + areas + rank on the corpus, and
-    measure twins and committee pairs against ``gold_path`` with both baselines.
+    embedder: Any = None,
+) -> tuple[CorpusEvaluation, dict[str, Any]]:
+    """Hide declared evidence and run :data:`pipeline.graph.PIPELINE` on the corpus, exactly
+    as ``run`` would with ``config`` (``[rank] hide_declared`` forced on); then rerun match,
+    rank and committee pairs with :func:`tfidf_overlay` for the baseline, and measure twins and
+    committee pairs against ``gold_path``.
 
-    ``model`` overrides the embedding model (``"hashing-256"`` needs none); ``nlp`` a loaded
-    spaCy pipeline (tests pass a blank one); ``cache_dir=None`` disables the vector cache.
+    ``cache_dir``: the run's cache root (vectors under ``<cache_dir>/embeddings``, as for run).
+    ``nlp``/``embedder``: injected spaCy pipeline / embedder (tests). Returns the evaluation
+    and the run metadata (what run.json records: seed, model, cache use, timings).
     """
-    from pipeline.areas import AreaParams, find_areas
-    from pipeline.config import load_config, stage_params
-    from pipeline.embed import EmbedParams, embedding_text, load_embedder
-    from pipeline.enrich import Enricher, EnrichParams
-
     say = progress or (lambda _m: None)
-    cfg = config if config is not None else load_config()
+    cfg = (config or load_settings()).overlay({"rank": {"hide_declared": True}})
+    seed = cfg.run.seed
+    seed_everything(seed)
     gold = load_gold(gold_path)
-    rp = replace(rank_params or stage_params(RankParams, cfg, "rank"), hide_declared=True)
-    mp = match_params or stage_params(MatchParams, cfg, "match")
     timings: dict[str, float] = {}
     keep = set(gold.twins["itu_uid"]) | set(gold.twins["other_uid"])
     with timed(timings, "load", say):
         items, committees = load_corpus(corpus, limit, keep)
         items = hide_declared(items)
-    with timed(timings, "enrich", say):
-        enricher = Enricher(stage_params(EnrichParams, cfg, "enrich"), nlp=nlp)
-        items = enricher.transform(items)
-        committees = enricher.transform(committees)
-    with timed(timings, "embed", say):
-        ep = stage_params(EmbedParams, cfg, "embed")
-        embedder = load_embedder(
-            model or ep.model,
-            batch_size=ep.batch_size,
-            device=ep.device,
-            max_seq_length=ep.max_seq_length or None,
-            cache_dir=cache_dir,
-        )
-        vectors = embedder.encode(embedding_text(items, ep.max_chars))
-        committee_vectors = embedder.encode(embedding_text(committees, ep.max_chars))
-    with timed(timings, "match+rank", say):
-        lex = lexical_matrix(items, mp)
-        pairs = rank_candidate_pairs(
-            items, vectors, rp, committees=committees, seed=seed, match_params=mp, lexical=lex
-        )
-    with timed(timings, "areas", say):
-        _labels, areas = find_areas(
-            vectors, items, stage_params(AreaParams, cfg, "areas"), seed=seed
-        )
-    with timed(timings, "committee pairs", say):
-        cps = rank_committee_pairs(
-            items,
-            pairs,
-            committees,
-            rp,
-            committee_vectors=committee_vectors,
-            item_vectors=vectors,
-        )
+    given: dict[str, Any] = {
+        "raw_items": items,
+        "raw_committees": committees,
+        "cache_dir": Path(cache_dir),
+    }
+    given.update({k: v for k, v in (("nlp", nlp), ("embedder", embedder)) if v is not None})
+    data = PIPELINE.run(given, cfg, timings=timings, progress=say)
     pipeline_total = round(sum(timings.values()), 1)
+    pairs, cps = data["pairs"], data["committee_pairs"]
     with timed(timings, "baselines", say):
-        tf_pairs, tf_cps = _tfidf_baseline(items, lex, mp, committees)
+        base_cfg = cfg.overlay(tfidf_overlay(cfg))
+        base_in = {k: v for k, v in data.items() if k not in _RERUN}
+        base = PIPELINE.run(base_in, base_cfg)
+        items = data["items"]
         twins = {
             "pipeline (similarity)": twin_metrics(pairs, gold.twins, "similarity"),
             "pipeline (score)": twin_metrics(pairs, gold.twins, "score"),
-            "TF-IDF only": twin_metrics(tf_pairs, gold.twins, "score"),
+            "TF-IDF only": twin_metrics(base["pairs"], gold.twins, "score"),
             "random": random_twin_metrics(items, gold.twins, seed),
         }
         comms = {
             "pipeline": committee_metrics(cps, gold.committee_pairs),
-            "TF-IDF only": committee_metrics(tf_cps, gold.committee_pairs),
+            "TF-IDF only": committee_metrics(base["committee_pairs"], gold.committee_pairs),
             "random": random_committee_metrics(cps, gold.committee_pairs, seed),
         }
     timings["total (pipeline, without baselines)"] = pipeline_total
-    return CorpusEvaluation(
+    evaluation = CorpusEvaluation(
         command=command,
         n_items={str(k): int(v) for k, v in items["body"].value_counts().sort_index().items()},
         n_pairs=len(pairs),
         n_committee_pairs=len(cps),
-        n_areas=len(areas),
+        n_areas=len(data["areas"]),
         twins=twins,
         committees=comms,
         timings=timings,
         peak_rss_mb=peak_rss_mb(),
         params={
-            "rank": rp,
-            "match": mp,
-            "enrich": stage_params(EnrichParams, cfg, "enrich"),
-            "model": getattr(embedder, "model_id", ""),
+            "rank": cfg.rank,
+            "committees": cfg.committees,
+            "match": cfg.match,
+            "enrich": cfg.enrich,
+            "model": data["embed_info"].get("embedder", ""),
         },
     )
+    meta = {
+        "command": command,
+        **run_record(cfg, data, timings),
+        "counts": {"items": len(items), "candidate_pairs": len(pairs), "committee_pairs": len(cps)},
+    }
+    return evaluation, meta
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,10 +512,3 @@ def summary_json(result: Mapping[str, Any]) -> str:
         return o
 
     return json.dumps(conv(dict(result)), indent=2)
-
-
-def _open_jsonl(path: Path) -> Iterator[dict[str, Any]]:  # used by benchmarks
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)

@@ -1,10 +1,13 @@
-"""Cross-body candidate generation: exact nearest neighbours between ITU-T and ISO/IEC items.
+"""Match: cross-body candidate pairs between ITU-T and ISO/IEC items.
 
-Two generators with one contract (a frame of ``itu_index``, ``other_index`` and a similarity):
+The stage (:func:`match_candidates`) is the union of three generators, each giving a frame of
+``itu_index``, ``other_index`` (row positions in the items):
 
 - :func:`cross_body_neighbours`: exact cosine top-k over dense, L2-normalised embeddings;
 - :func:`lexical_neighbours`: exact cosine top-k over a sparse TF-IDF matrix, so that one shared
-  rare term (``"PON"``, ``"ASN.1"``) can bring in a pair the embedding misses.
+  rare term (``"PON"``, ``"ASN.1"``) can bring in a pair the embedding misses;
+- :func:`evidence_candidates`: pairs joined by a declared equivalent or a cited standard,
+  whatever their text (skipped when declared evidence is hidden).
 
 Both are computed with blocked matrix products: memory is ``O(block_size ** 2)`` floats per step
 plus ``O(n * k)`` for the running top-k, never ``n x n``. Both are exact (no approximate index),
@@ -16,6 +19,7 @@ ITU-T with ISO and IEC); pairs within one body are never produced.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,19 +28,22 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from pipeline.contracts import ITU_BODY, OTHER_BODIES
+from pipeline.evidence import own_keys, parse_declared
+from pipeline.utils.frames import list_col, str_col
+
 __all__ = [
-    "ITU_BODY",
-    "OTHER_BODIES",
+    "Candidates",
     "MatchParams",
     "blocked_top_k",
+    "candidate_pairs",
     "cross_body_neighbours",
+    "evidence_candidates",
     "lexical_matrix",
     "lexical_neighbours",
+    "match_candidates",
     "pair_cosine",
 ]
-
-ITU_BODY = "ITU-T"
-OTHER_BODIES = frozenset({"ISO", "IEC", "ISO/IEC"})
 
 # Tokens must start with a letter: bare numbers ("27001", "2022") are explicit references or
 # years, which the ``explicit`` signal handles (and ``hide_declared`` must be able to hide).
@@ -293,3 +300,87 @@ def pair_cosine(
         else:
             out[s : s + chunk] = np.einsum("ij,ij->i", a, b)
     return out
+
+
+def evidence_candidates(items: pd.DataFrame) -> pd.DataFrame:
+    """Pairs joined by a declared equivalent or a cited standard key, whatever their text.
+
+    Returns ``itu_index``, ``other_index`` (int64, unsorted, may repeat).
+    """
+    bodies = str_col(items, "body")
+    own = own_keys(items)
+    declared = parse_declared(items)
+    refs = list_col(items, "ref_standards")
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, keys in enumerate(own):
+        for key in keys:
+            by_key[key].append(i)
+    rows: list[tuple[int, int]] = []
+    for i, body in enumerate(bodies):
+        for key in set(refs[i]) | declared[i].equivalent:
+            for j in by_key.get(key, ()):
+                if body == ITU_BODY and bodies[j] in OTHER_BODIES:
+                    rows.append((i, j))
+                elif body in OTHER_BODIES and bodies[j] == ITU_BODY:
+                    rows.append((j, i))
+    return pd.DataFrame(rows, columns=["itu_index", "other_index"], dtype=np.int64)
+
+
+def candidate_pairs(
+    items: pd.DataFrame,
+    vectors: np.ndarray,
+    params: MatchParams | None = None,
+    *,
+    lexical: sp.spmatrix | None = None,
+    include_declared: bool = True,
+) -> pd.DataFrame:
+    """Union of semantic, lexical and (unless hidden) declared/explicit candidates.
+
+    ``vectors``: (n, d) L2-normalised rows in item order; ``lexical``: a precomputed TF-IDF
+    matrix (:func:`lexical_matrix`), built here when ``None``. Returns ``itu_index``,
+    ``other_index`` (int64), sorted, without duplicates; every pair has one ITU-T side and one
+    ISO/IEC/ISO-IEC side.
+    """
+    mp = params or MatchParams()
+    bodies = str_col(items, "body").tolist()
+    columns = ["itu_index", "other_index"]
+    frames = [cross_body_neighbours(vectors, bodies, mp.top_k, mp.block_size)[columns]]
+    if mp.lexical_top_k > 0:
+        lex = lexical if lexical is not None else lexical_matrix(items, mp)
+        if lex.shape[1] > 0:
+            frames.append(lexical_neighbours(lex, bodies, mp.lexical_top_k, mp.block_size)[columns])
+    if include_declared:
+        frames.append(evidence_candidates(items))
+    out = pd.concat(frames, ignore_index=True).astype(np.int64)
+    out = out.drop_duplicates().sort_values(columns, kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What match hands to rank: the candidate pairs and the TF-IDF matrix they were found with.
+
+    ``pairs``: ``itu_index``, ``other_index`` (row positions in the items), sorted;
+    ``lexical``: (n_items, n_terms) sparse TF-IDF, rows L2-normalised (rank reuses it).
+    """
+
+    pairs: pd.DataFrame
+    lexical: sp.csr_matrix
+
+
+def match_candidates(
+    items: pd.DataFrame,
+    vectors: np.ndarray,
+    params: MatchParams | None = None,
+    *,
+    include_declared: bool = True,
+) -> Candidates:
+    """The match stage: the TF-IDF matrix of ``items`` and their cross-body candidate pairs."""
+    mp = params or MatchParams()
+    items = items.reset_index(drop=True)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.shape[0] != len(items):
+        raise ValueError(f"{vectors.shape[0]} vectors for {len(items)} items")
+    lex = lexical_matrix(items, mp)
+    pairs = candidate_pairs(items, vectors, mp, lexical=lex, include_declared=include_declared)
+    return Candidates(pairs=pairs, lexical=lex)

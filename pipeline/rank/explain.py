@@ -1,0 +1,80 @@
+"""What an analyst reads on each row: the distinctive keyphrases two items share, and a reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+__all__ = ["keyphrase_document_frequency", "pair_reason", "shared_keyphrases"]
+
+
+def keyphrase_document_frequency(keyphrases: Sequence[Sequence[str]]) -> Counter[str]:
+    """Lowercased keyphrase -> number of items that have it."""
+    return Counter(k for phrases in keyphrases for k in {x.lower() for x in phrases})
+
+
+def shared_keyphrases(
+    a: Sequence[str], b: Sequence[str], df: Mapping[str, int], n: int
+) -> list[str]:
+    """Keyphrases both items have, rarest (most distinctive) first, at most ``n``."""
+    if not a or not b:
+        return []
+    lb = {x.lower() for x in b}
+    seen: dict[str, str] = {}
+    for x in a:
+        low = x.lower()
+        if low in lb and low not in seen:
+            seen[low] = x
+    ordered = sorted(seen, key=lambda k: (df.get(k, 0), -len(k), k))
+    return [seen[k] for k in ordered[:n]]
+
+
+def _stage_phrase(body: str, active: bool, stage_group: str) -> str:
+    return f"{body} {'in development' if active else 'published'}" + (
+        f" ({stage_group})" if active and stage_group else ""
+    )
+
+
+def _activity_phrase(
+    other_body: str, a_itu: bool, a_other: bool, sg_itu: str, sg_other: str
+) -> str:
+    if a_itu and a_other:
+        return "both in development"
+    if not a_itu and not a_other:
+        return "both published"
+    return (
+        f"{_stage_phrase('ITU-T', a_itu, sg_itu)}, {_stage_phrase(other_body, a_other, sg_other)}"
+    )
+
+
+def pair_reason(
+    shared: list[str],
+    semantic: float,
+    other_body: str,
+    active: tuple[bool, bool],
+    stage_groups: tuple[str, str],
+    category: str,
+    out_of_step: bool,
+    evidence: str,
+) -> str:
+    """One line: the topic, where each side stands, and what is known of the relationship.
+
+    ``active`` and ``stage_groups`` are (ITU-T side, other side).
+    """
+    a_itu, a_other = active
+    topic = (
+        f"same topic: {', '.join(shared[:3])}"
+        if shared
+        else f"similar text (cosine {semantic:.2f})"
+    )
+    parts = [topic, _activity_phrase(other_body, a_itu, a_other, *stage_groups)]
+    if category == "common-text":
+        parts.append("declared common text")
+        if out_of_step:
+            side = "ITU-T" if a_itu else other_body
+            parts.append(f"only the {side} side is being revised: realign")
+    elif category == "coordinated":
+        parts.append(evidence.split("; ")[0] if evidence else "already coordinated")
+    else:
+        parts.append("no liaison declared")
+    return "; ".join(parts)

@@ -1,0 +1,86 @@
+"""Parameters of the rank stage: ``[rank]`` (candidate pairs) and ``[committees]`` (committee
+pairs) in default_config.toml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CommitteeParams", "RankParams"]
+
+
+@dataclass(frozen=True)
+class RankParams:
+    """Scoring of candidate pairs (``[rank]`` in default_config.toml).
+
+    Pair similarity (0..1) = ``w_semantic * semantic_n + w_lexical * lexical_n + w_title *
+    title + w_explicit * explicit``, clipped, where ``semantic_n`` maps the cosine
+    ``semantic_floor..semantic_ceiling`` to 0..1, ``lexical_n`` maps ``0..lexical_ceiling`` to
+    0..1 and ``title`` is the TF-IDF cosine of the two titles alone (a title names the part of a
+    multi-part series precisely; abstracts of sibling parts read alike).
+
+    - ``w_semantic`` (0.4), ``w_lexical`` (0.2), ``w_title`` (0.4): text similarity mix.
+    - ``w_explicit`` (0.3): added for an explicit reference (1.0) or committee mention (0.5).
+    - ``semantic_floor`` (0.3), ``semantic_ceiling`` (1.0): MiniLM cosines below 0.3 are noise;
+      no saturation at the top, so near-identical texts still differ.
+    - ``lexical_ceiling`` (1.0): TF-IDF cosine that counts as a full match.
+
+    Priority multiplier = ``(1 + w_activity*activity + w_recency*recency + early_stage_bonus*
+    early) / (1 + w_activity + w_recency + early_stage_bonus)``, in (0, 1]:
+
+    - ``w_activity`` (0.3): both sides in development matter most (resolve 2: act early).
+    - ``w_recency`` (0.1), ``recency_half_life_years`` (5.0); ``reference_date`` ("" = the
+      latest ``updated`` date in the items, so a re-run on the same data gives the same score).
+    - ``early_stage_bonus`` (0.2): either side at proposal/preparatory/committee/under study.
+
+    Category:
+
+    - ``coordinated_factor`` (0.6): coordinated pairs are listed but ranked lower.
+    - ``common_text_factor`` (1.0); ``out_of_step_bonus`` (0.2) added to a common text whose
+      sides are out of step (one being revised, the other not).
+    - ``hide_declared`` (False): ignore declared relations and explicit references (text
+      signals only; used to evaluate matching and to look for undeclared overlaps).
+
+    Filtering: a candidate is kept when ``semantic >= MatchParams.min_semantic`` or ``lexical >=
+    MatchParams.min_lexical`` or it has explicit/declared evidence; ``max_pairs_per_itu`` (0 =
+    no limit) keeps the best pairs per ITU-T item. ``n_shared_keyphrases`` (5) keyphrases are
+    shown per pair.
+    """
+
+    w_semantic: float = 0.4
+    w_lexical: float = 0.2
+    w_title: float = 0.4
+    w_explicit: float = 0.3
+    semantic_floor: float = 0.3
+    semantic_ceiling: float = 1.0
+    lexical_ceiling: float = 1.0
+    w_activity: float = 0.3
+    w_recency: float = 0.1
+    recency_half_life_years: float = 5.0
+    reference_date: str = ""
+    early_stage_bonus: float = 0.2
+    coordinated_factor: float = 0.6
+    common_text_factor: float = 1.0
+    out_of_step_bonus: float = 0.2
+    hide_declared: bool = False
+    max_pairs_per_itu: int = 0
+    n_shared_keyphrases: int = 5
+
+
+@dataclass(frozen=True)
+class CommitteeParams:
+    """Scoring of committee pairs, ITU-T study group x counterpart (``[committees]``).
+
+    ``strength`` = mean of the ``top_m`` (10) best pair scores (zeros pad a committee pair with
+    fewer pairs); ``breadth`` = ``1 - exp(-sum of pair scores / breadth_scale)`` (scale 5.0);
+    ``scope`` = cosine of the study group's profile and the committee's scope, mapped to 0..1
+    between ``scope_floor`` (0.3) and ``scope_ceiling`` (1.0). score = ``(1 - breadth_weight -
+    scope_weight) * strength + breadth_weight * breadth + scope_weight * scope`` with weights
+    0.6 and 0.1 (scope is 0 when no committee vectors are given).
+    """
+
+    top_m: int = 10
+    breadth_scale: float = 5.0
+    breadth_weight: float = 0.6
+    scope_weight: float = 0.1
+    scope_floor: float = 0.3
+    scope_ceiling: float = 1.0
