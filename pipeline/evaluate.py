@@ -330,6 +330,25 @@ def tfidf_overlay(config: Config) -> dict[str, dict[str, Any]]:
     }
 
 
+def _measure(
+    data: Mapping[str, Any], base: Mapping[str, Any], gold: Gold, seed: int
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, Any]]]:
+    """Twin and committee metrics of the pipeline, the TF-IDF baseline and random."""
+    pairs, cps = data["pairs"], data["committee_pairs"]
+    twins = {
+        "pipeline (similarity)": twin_metrics(pairs, gold.twins, "similarity"),
+        "pipeline (score)": twin_metrics(pairs, gold.twins, "score"),
+        "TF-IDF only": twin_metrics(base["pairs"], gold.twins, "score"),
+        "random": random_twin_metrics(data["items"], gold.twins, seed),
+    }
+    comms = {
+        "pipeline": committee_metrics(cps, gold.committee_pairs),
+        "TF-IDF only": committee_metrics(base["committee_pairs"], gold.committee_pairs),
+        "random": random_committee_metrics(cps, gold.committee_pairs, seed),
+    }
+    return twins, comms
+
+
 # Outputs of the stages a baseline reruns (match, rank, committee pairs).
 _RERUN = ("candidates", "pairs", "committee_pairs")
 
@@ -379,17 +398,7 @@ def evaluate_corpus(
         base_in = {k: v for k, v in data.items() if k not in _RERUN}
         base = PIPELINE.run(base_in, base_cfg)
         items = data["items"]
-        twins = {
-            "pipeline (similarity)": twin_metrics(pairs, gold.twins, "similarity"),
-            "pipeline (score)": twin_metrics(pairs, gold.twins, "score"),
-            "TF-IDF only": twin_metrics(base["pairs"], gold.twins, "score"),
-            "random": random_twin_metrics(items, gold.twins, seed),
-        }
-        comms = {
-            "pipeline": committee_metrics(cps, gold.committee_pairs),
-            "TF-IDF only": committee_metrics(base["committee_pairs"], gold.committee_pairs),
-            "random": random_committee_metrics(cps, gold.committee_pairs, seed),
-        }
+        twins, comms = _measure(data, base, gold, seed)
     timings["total (pipeline, without baselines)"] = pipeline_total
     evaluation = CorpusEvaluation(
         command=command,

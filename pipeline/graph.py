@@ -36,6 +36,7 @@ from pipeline.triage import TriageParams
 from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = [
+    "CONFIG_TABLES",
     "PIPELINE",
     "Config",
     "GraphError",
@@ -93,7 +94,7 @@ class Config:
 
 
 # Config field -> its Params class (one TOML table each).
-_TABLES: dict[str, type] = {
+CONFIG_TABLES: dict[str, type] = {
     "run": RunParams,
     "enrich": EnrichParams,
     "embed": EmbedParams,
@@ -114,7 +115,7 @@ def load_settings(
     and key.
     """
     raw = load_config(path, {k: dict(v) for k, v in (overrides or {}).items()})
-    params = {name: stage_params(cls, raw, name) for name, cls in _TABLES.items()}
+    params = {name: stage_params(cls, raw, name) for name, cls in CONFIG_TABLES.items()}
     return Config(**params, raw=raw)
 
 
@@ -152,18 +153,18 @@ def versions() -> dict[str, str]:
 
 
 def run_record(
-    config: Config, data: Mapping[str, Any], timings: Mapping[str, float]
+    config: Config, data: Mapping[str, Any], timings: dict[str, float]
 ) -> dict[str, Any]:
     """What run.json records of a graph run, the same for ``run`` and ``evaluate-corpus``:
     config, model (embedder, cache hits/misses, spaCy pipeline), seed, versions, timings and
-    peak memory."""
+    peak memory (at the time of the call)."""
     return {
         "peak_rss_mb": peak_rss_mb(),
         "config": config.raw,
         "model": {**data.get("embed_info", {}), "spacy": data.get("nlp_info", {})},
         "seed": config.run.seed,
         "versions": versions(),
-        "timings": dict(timings),
+        "timings": timings,  # the caller's dict: stages timed later (export) still land here
     }
 
 

@@ -155,27 +155,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             changes, unmatched = outcome.changes, outcome.unmatched
 
     out_dir = Path(options.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id()
-    while (out_dir / run_id).exists() or (out_dir / f"{run_id}.partial").exists():
-        run_id = new_run_id()
-    partial = out_dir / f"{run_id}.partial"
-    partial.mkdir()
-
-    counts = {
-        "items": len(items),
-        "items_per_body": {str(k): int(v) for k, v in items["body"].value_counts().items()},
-        "committees": len(committees),
-        "candidate_pairs": len(pairs),
-        "pairs_per_category": (
-            {str(k): int(v) for k, v in pairs["category"].value_counts().items()}
-            if not pairs.empty
-            else {}
-        ),
-        "committee_pairs": len(committee_pairs),
-        "areas": len(areas),
-        "errors": len(parsed.errors),
-    }
+    run_id, partial = _new_partial(out_dir)
     meta: dict[str, Any] = {
         "run_id": run_id,
         "created": started,
@@ -184,7 +164,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         "snapshot_dates": sorted({s for s in items["snapshot"] if s}),
         "previous": str(options.previous) if options.previous else "",
         **run_record(config, data, timings),
-        "counts": counts,
+        "counts": _counts(items, committees, pairs, committee_pairs, areas, parsed.errors),
         "errors": [e.as_dict() for e in parsed.errors],
         "attribution": parsed.attribution,
     }
@@ -202,13 +182,31 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         changes=changes,
         unmatched_decisions=unmatched,
     )
+    return _publish(partial, out_dir / run_id, result, timings, say), result
+
+
+def _new_partial(out_dir: Path) -> tuple[str, Path]:
+    """A fresh run id and its ``<run-id>.partial`` folder (created); no id is ever reused."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    while (out_dir / run_id).exists() or (out_dir / f"{run_id}.partial").exists():
+        run_id = new_run_id()
+    partial = out_dir / f"{run_id}.partial"
+    partial.mkdir()
+    return run_id, partial
+
+
+def _publish(
+    partial: Path, final: Path, result: RunResult, timings: dict[str, float], say: Progress
+) -> Path:
+    """Export into ``partial``, write run.json, then rename it to ``final`` in one step."""
     try:
         with timed(timings, "export", say):
             write_outputs(partial, result)
         atomic_write_text(
-            partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str)
+            partial / "run.json",
+            json.dumps(result.meta, indent=2, ensure_ascii=False, default=str),
         )
-        final = out_dir / run_id
         os.rename(partial, final)
     except BaseException:
         # A failed export leaves no half-written run behind.
@@ -216,4 +214,26 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             child.unlink() if child.is_file() else child.rmdir()
         partial.rmdir()
         raise
-    return final, result
+    return final
+
+
+def _counts(
+    items: pd.DataFrame,
+    committees: pd.DataFrame,
+    pairs: pd.DataFrame,
+    committee_pairs: pd.DataFrame,
+    areas: pd.DataFrame,
+    errors: Sequence[Any],
+) -> dict[str, Any]:
+    """run.json's ``counts``."""
+    per_category = pairs["category"].value_counts().items() if not pairs.empty else []
+    return {
+        "items": len(items),
+        "items_per_body": {str(k): int(v) for k, v in items["body"].value_counts().items()},
+        "committees": len(committees),
+        "candidate_pairs": len(pairs),
+        "pairs_per_category": {str(k): int(v) for k, v in per_category},
+        "committee_pairs": len(committee_pairs),
+        "areas": len(areas),
+        "errors": len(errors),
+    }

@@ -7,26 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.areas import AreaParams
 from pipeline.config import ConfigError, default_config, load_config
-from pipeline.embed import EmbedParams
-from pipeline.enrich import EnrichParams
-from pipeline.match import MatchParams
-from pipeline.rank import RankParams
-from pipeline.triage import TriageParams
+from pipeline.graph import CONFIG_TABLES, Config, load_settings
 
 
-@pytest.mark.parametrize(
-    ("table", "params"),
-    [
-        ("enrich", EnrichParams),
-        ("embed", EmbedParams),
-        ("match", MatchParams),
-        ("areas", AreaParams),
-        ("rank", RankParams),
-        ("triage", TriageParams),
-    ],
-)
+@pytest.mark.parametrize(("table", "params"), sorted(CONFIG_TABLES.items()))
 def test_default_config_matches_each_stage_params(table: str, params: type) -> None:
     """default_config.toml is the one place defaults are documented: it must not drift."""
     defaults = default_config()[table]
@@ -70,3 +55,23 @@ def test_wrong_type_and_bad_toml_are_errors(tmp_path: Path) -> None:
 def test_command_line_overrides_win(tmp_path: Path) -> None:
     config = load_config(None, {"run": {"seed": 3}})
     assert config["run"]["seed"] == 3
+
+
+def test_every_table_is_a_typed_config_field() -> None:
+    """One typed Config holds every table: no stage reads a TOML key on its own."""
+    assert set(default_config()) == set(CONFIG_TABLES)
+    config = load_settings()
+    for table, params in CONFIG_TABLES.items():
+        assert isinstance(getattr(config, table), params)
+
+
+def test_overrides_reach_the_typed_config(tmp_path: Path) -> None:
+    path = tmp_path / "my.toml"
+    path.write_text("[committees]\ntop_m = 3\n", encoding="utf-8")
+    config = load_settings(path, {"match": {"top_k": 4}})
+    assert config.committees.top_m == 3
+    assert config.match.top_k == 4
+    overlaid = config.overlay({"rank": {"hide_declared": True}})
+    assert overlaid.rank.hide_declared and overlaid.match.top_k == 4
+    assert not config.rank.hide_declared  # frozen: the original is unchanged
+    assert isinstance(overlaid, Config)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import spacy
 
+from pipeline.committees import canonical_committee
 from pipeline.evaluate import (
     committee_metrics,
     evaluate_corpus,
@@ -19,6 +20,7 @@ from pipeline.evaluate import (
     twin_metrics,
     write_report,
 )
+from pipeline.graph import load_settings
 
 
 def _pairs(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -83,9 +85,7 @@ def test_committee_metrics_normalises_names() -> None:
         }
     )
     gold["counterpart"] = ["JTC1/SC27", "IEC SC 86A", "TC77"]
-    from pipeline.evaluate import _norm_committee
-
-    gold["counterpart"] = gold["counterpart"].map(_norm_committee)
+    gold["counterpart"] = gold["counterpart"].map(canonical_committee)
     m = committee_metrics(cps, gold)
     assert m["per_pair"]["rank"].tolist()[:2] == [2, 1]
     assert math.isinf(m["per_pair"]["rank"].tolist()[2])
@@ -164,11 +164,18 @@ def test_evaluate_corpus_end_to_end_tiny(tmp_path: Path) -> None:
     pd.DataFrame({"itu_sg": ["SG17"], "counterpart": ["JTC1/SC6"], "kind": ["common_text"]}).to_csv(
         gold / "committee_pairs.csv", index=False
     )
-    ev = evaluate_corpus(
-        corpus, gold, model="hashing-256", cache_dir=None, command="test", nlp=spacy.blank("en")
+    config = load_settings(None, {"embed": {"model": "hashing-256", "cache": False}})
+    ev, meta = evaluate_corpus(
+        corpus, gold, config=config, cache_dir=tmp_path, command="test", nlp=spacy.blank("en")
     )
     assert ev.twins["pipeline (similarity)"]["strict"]["recall@1"] == 1.0
     assert ev.committees["pipeline"]["in_top"] == 1.0
     assert set(ev.twins) == {"pipeline (similarity)", "pipeline (score)", "TF-IDF only", "random"}
     block = markdown_report(ev)
     assert "Twin recovery" in block and "| random |" in block and "enrich" in block
+    # The evaluation records what a plain run with the same config records.
+    assert meta["seed"] == config.run.seed
+    assert meta["model"]["embedder"] == "hashing-256"
+    assert meta["config"]["rank"]["hide_declared"] is True
+    assert {"enrich", "embed", "match", "areas", "rank", "committee pairs"} <= set(meta["timings"])
+    assert not (tmp_path / "embeddings").exists()  # [embed] cache = false is honoured

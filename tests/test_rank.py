@@ -6,15 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.match import MatchParams
-from pipeline.rank import (
-    CANDIDATE_COLUMNS,
-    COMMITTEE_COLUMNS,
-    RankParams,
-    pair_id,
-    rank_candidate_pairs,
-    rank_committee_pairs,
-)
+from pipeline.contracts import CANDIDATE_COLUMNS, COMMITTEE_COLUMNS, pair_id
+from pipeline.match import MatchParams, match_candidates
+from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.schema import items_frame, normalize_item
 
 
@@ -109,6 +103,28 @@ def _items() -> tuple[pd.DataFrame, np.ndarray]:
     return items, vectors
 
 
+def _ranked(
+    items: pd.DataFrame,
+    vectors: np.ndarray,
+    params: RankParams | None = None,
+    *,
+    match_params: MatchParams | None = None,
+    committees: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Match, then rank, as the stage graph does."""
+    p = params or RankParams()
+    cands = match_candidates(items, vectors, match_params, include_declared=not p.hide_declared)
+    return rank_candidate_pairs(
+        items,
+        vectors,
+        cands.pairs,
+        p,
+        committees=committees,
+        match_params=match_params,
+        lexical=cands.lexical,
+    )
+
+
 def _pair(pairs: pd.DataFrame, itu: str, other: str) -> pd.Series:
     row = pairs[(pairs["itu_uid"] == itu) & (pairs["other_uid"] == other)]
     assert len(row) == 1, f"{itu} ~ {other} missing"
@@ -117,9 +133,7 @@ def _pair(pairs: pd.DataFrame, itu: str, other: str) -> pd.Series:
 
 def test_contract_columns_and_one_itu_side() -> None:
     items, vectors = _items()
-    pairs = rank_candidate_pairs(
-        items, vectors, match_params=MatchParams(min_semantic=0.0, min_lexical=0.0), seed=1
-    )
+    pairs = _ranked(items, vectors, match_params=MatchParams(min_semantic=0.0, min_lexical=0.0))
     assert list(pairs.columns) == list(CANDIDATE_COLUMNS)
     assert pairs["itu_uid"].str.startswith("ITU-T:").all()
     assert not pairs["other_uid"].str.startswith("ITU-T:").any()
@@ -133,7 +147,7 @@ def test_contract_columns_and_one_itu_side() -> None:
 
 def test_categories() -> None:
     items, vectors = _items()
-    pairs = rank_candidate_pairs(items, vectors, RankParams(), seed=1)
+    pairs = _ranked(items, vectors, RankParams())
     twin = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
     assert twin["category"] == "common-text"
     assert twin["declared_relation"] == "equivalent"
@@ -155,7 +169,7 @@ def test_categories() -> None:
 def test_common_text_in_step_is_not_flagged() -> None:
     items, vectors = _items()
     items.loc[0, ["stage_group", "active"]] = ["published", False]
-    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    pairs = _ranked(items, vectors)
     twin = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
     assert twin["category"] == "common-text"
     assert not bool(twin["revision_out_of_step"])
@@ -164,7 +178,7 @@ def test_common_text_in_step_is_not_flagged() -> None:
 def test_declared_twin_is_found_even_when_texts_differ() -> None:
     items, vectors = _items()
     vectors[1] = _unit([0, 0, 0, 1])  # the twin's text is unlike anything
-    pairs = rank_candidate_pairs(items, vectors, RankParams(), seed=1)
+    pairs = _ranked(items, vectors, RankParams())
     assert _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")["category"] == "common-text"
 
 
@@ -172,7 +186,7 @@ def test_explicit_reference_signal_and_coordinated() -> None:
     items, vectors = _items()
     items["ref_standards"] = [[] for _ in range(len(items))]
     items.at[4, "ref_standards"] = ["IEC 63400"]
-    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    pairs = _ranked(items, vectors)
     pon = _pair(pairs, "ITU-T:G.9806", "IEC:IEC 63400:2026")
     assert pon["explicit"] == 1.0
     assert pon["category"] == "coordinated"
@@ -195,7 +209,7 @@ def test_iso_committee_with_itu_liaison_is_coordinated() -> None:
         ]
     )
     items.at[0, "declared"] = []
-    pairs = rank_candidate_pairs(items, vectors, committees=committees, seed=1)
+    pairs = _ranked(items, vectors, committees=committees)
     row = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
     assert row["category"] == "coordinated"
     assert row["declared_relation"] == "liaison"
@@ -218,7 +232,7 @@ def test_a_parent_committees_liaison_does_not_coordinate_its_subcommittees() -> 
         ]
     )
     items.at[0, "declared"] = []
-    pairs = rank_candidate_pairs(items, vectors, committees=committees, seed=1)
+    pairs = _ranked(items, vectors, committees=committees)
     row = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
     assert row["category"] == "new-overlap"
 
@@ -227,7 +241,7 @@ def test_hide_declared_uses_text_only() -> None:
     items, vectors = _items()
     items["ref_standards"] = [[] for _ in range(len(items))]
     items.at[4, "ref_standards"] = ["IEC 63400"]
-    pairs = rank_candidate_pairs(items, vectors, RankParams(hide_declared=True), seed=1)
+    pairs = _ranked(items, vectors, RankParams(hide_declared=True))
     assert set(pairs["category"]) == {"new-overlap"}
     assert (pairs["explicit"] == 0).all()
     assert (pairs["evidence"] == "").all()
@@ -236,12 +250,10 @@ def test_hide_declared_uses_text_only() -> None:
 
 def test_activity_and_recency_raise_score() -> None:
     items, vectors = _items()
-    base = _pair(rank_candidate_pairs(items, vectors, seed=1), "ITU-T:G.9806", "IEC:IEC 63400:2026")
+    base = _pair(_ranked(items, vectors), "ITU-T:G.9806", "IEC:IEC 63400:2026")
     items.loc[5, ["stage_group", "active", "updated"]] = ["published", False, "2005-01"]
     items.loc[4, ["stage_group", "active"]] = ["published", False]
-    later = _pair(
-        rank_candidate_pairs(items, vectors, seed=1), "ITU-T:G.9806", "IEC:IEC 63400:2026"
-    )
+    later = _pair(_ranked(items, vectors), "ITU-T:G.9806", "IEC:IEC 63400:2026")
     assert later["activity"] == 0.0
     assert later["recency"] < base["recency"]
     assert later["score"] < base["score"]
@@ -251,7 +263,7 @@ def test_activity_and_recency_raise_score() -> None:
 def test_never_same_body_even_if_given() -> None:
     items, vectors = _items()
     cands = pd.DataFrame({"itu_index": [0, 0, 1], "other_index": [4, 1, 3]})
-    pairs = rank_candidate_pairs(items, vectors, candidates=cands, seed=1)
+    pairs = rank_candidate_pairs(items, vectors, cands)
     assert pairs[["itu_uid", "other_uid"]].values.tolist() == [
         ["ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023"]
     ]
@@ -259,11 +271,10 @@ def test_never_same_body_even_if_given() -> None:
 
 def test_deterministic() -> None:
     items, vectors = _items()
-    a = rank_candidate_pairs(items, vectors, seed=3)
-    b = rank_candidate_pairs(
+    a = _ranked(items, vectors)
+    b = _ranked(
         items.sample(frac=1, random_state=0),
         vectors[items.sample(frac=1, random_state=0).index.to_numpy()],
-        seed=3,
     )
     pd.testing.assert_frame_equal(a, b)
     ca = rank_committee_pairs(items, a)
@@ -316,7 +327,7 @@ def test_committee_many_medium_pairs_beat_one_strong_pair() -> None:
 
 def test_committee_scope_similarity_adds_rows() -> None:
     items, vectors = _items()
-    pairs = rank_candidate_pairs(items, vectors, seed=1)
+    pairs = _ranked(items, vectors)
     with_scope = rank_committee_pairs(items, pairs, item_vectors=vectors, committee_vectors={})
     without = rank_committee_pairs(items, pairs)
     assert len(with_scope) >= len(without)

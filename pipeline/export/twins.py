@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.contracts import AREA_COLUMNS, CANDIDATE_COLUMNS, COMMITTEE_COLUMNS, TRIAGE_COLUMNS
 from pipeline.export.cells import is_missing, safe_frame
 from pipeline.utils.io import atomic_path
 from pipeline.utils.safety import safe_url
@@ -30,24 +31,10 @@ __all__ = [
     "write_parquet",
 ]
 
-# docs/architecture.md, in contract order; triage adds decision and comment.
-CANDIDATE_CONTRACT: tuple[str, ...] = (
-    "pair_id", "itu_uid", "other_uid", "other_body", "itu_committee", "itu_group",
-    "other_committee", "other_group", "itu_reference", "other_reference", "itu_title",
-    "other_title", "itu_stage_group", "other_stage_group", "itu_url", "other_url", "semantic",
-    "lexical", "explicit", "activity", "recency", "shared_keyphrases", "evidence",
-    "declared_relation", "revision_out_of_step", "score", "rank", "category", "reason", "area",
-    "decision", "comment",
-)  # fmt: skip
-COMMITTEE_CONTRACT: tuple[str, ...] = (
-    "committee_pair_id", "itu_sg", "counterpart", "counterpart_body", "score", "rank", "n_pairs",
-    "n_common_text", "n_new_overlap", "n_coordinated", "liaison_declared", "questions",
-    "top_pairs", "reason", "decision", "comment",
-)  # fmt: skip
-AREA_CONTRACT: tuple[str, ...] = (
-    "area", "label", "size", "n_itu_t", "n_iso", "n_iec", "n_iso_iec", "committees", "n_active",
-    "representative_items",
-)  # fmt: skip
+# The contracts (pipeline.contracts), in order; triage adds decision and comment.
+CANDIDATE_CONTRACT: tuple[str, ...] = CANDIDATE_COLUMNS + TRIAGE_COLUMNS
+COMMITTEE_CONTRACT: tuple[str, ...] = COMMITTEE_COLUMNS + TRIAGE_COLUMNS
+AREA_CONTRACT: tuple[str, ...] = AREA_COLUMNS
 
 
 def contract_order(frame: pd.DataFrame, contract: tuple[str, ...]) -> pd.DataFrame:

@@ -136,33 +136,61 @@ def pair_evidence(
     )
     liaison_of = itu_liaison_committees(committees)
 
+    found = _Found(equivalent, named, named_rel, cites_ij, cites_ji, mentioned)
+    return _assemble(found, ii, oo, liaison_of, committee, uid, reference)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Per-pair join results, each a Series indexed by pair position ``r``."""
+
+    equivalent: pd.Series
+    named: pd.Series
+    named_rel: pd.Series
+    cites_ij: pd.Series
+    cites_ji: pd.Series
+    mentioned: pd.Series
+
+
+def _assemble(
+    f: _Found,
+    ii: np.ndarray,
+    oo: np.ndarray,
+    liaison_of: set[str],
+    committee: np.ndarray,
+    uid: np.ndarray,
+    reference: np.ndarray,
+) -> PairEvidence:
+    """Relation, explicit level and evidence text, in precedence order, for the pairs where
+    anything was found (a loop over those few only)."""
+    m = len(ii)
     explicit = np.zeros(m, dtype=np.float32)
     relation = np.full(m, "", dtype=object)
     evidence = np.full(m, "", dtype=object)
-    touched = set(equivalent.index) | set(named.index) | set(cites_ij.index)
-    touched |= set(cites_ji.index) | set(mentioned.index)
+    touched = set(f.equivalent.index) | set(f.named.index) | set(f.cites_ij.index)
+    touched |= set(f.cites_ji.index) | set(f.mentioned.index)
     if liaison_of:
         touched |= set(np.flatnonzero(np.isin(committee[oo], sorted(liaison_of))).tolist())
     for r in sorted(touched):
         i, j = int(ii[r]), int(oo[r])
         found: list[str] = []
-        if r in equivalent.index:
+        if r in f.equivalent.index:
             relation[r] = "equivalent"
-            found.append(f"declared equivalent {equivalent[r]}")
-        elif r in named.index:
-            relation[r] = named_rel.get(r, "liaison")
-            found.append(f"{relation[r]} declared: {named[r]}")
+            found.append(f"declared equivalent {f.equivalent[r]}")
+        elif r in f.named.index:
+            relation[r] = f.named_rel.get(r, "liaison")
+            found.append(f"{relation[r]} declared: {f.named[r]}")
         elif committee[j] in liaison_of:
             relation[r] = "liaison"
             found.append(f"{committee[j]} has ITU as liaison organisation")
-        if r in cites_ij.index or r in cites_ji.index:
+        if r in f.cites_ij.index or r in f.cites_ji.index:
             explicit[r] = 1.0
-            if r in cites_ij.index:
-                found.append(f"{reference[i] or uid[i]} cites {cites_ij[r]}")
-            if r in cites_ji.index:
-                found.append(f"{reference[j] or uid[j]} cites {cites_ji[r]}")
-        elif r in mentioned.index:
+            if r in f.cites_ij.index:
+                found.append(f"{reference[i] or uid[i]} cites {f.cites_ij[r]}")
+            if r in f.cites_ji.index:
+                found.append(f"{reference[j] or uid[j]} cites {f.cites_ji[r]}")
+        elif r in f.mentioned.index:
             explicit[r] = 0.5
-            found.append(f"mentions {mentioned[r]}")
+            found.append(f"mentions {f.mentioned[r]}")
         evidence[r] = "; ".join(found)
     return PairEvidence(explicit=explicit, relation=relation, evidence=evidence)
