@@ -1,6 +1,6 @@
 """One committee normalizer for every spelling a source or a user writes.
 
-Canonical forms (DESIGN.md): ``SG17``, ``TSAG``, ``ISO/TC 204``, ``ISO/TC 204/SC 1``,
+Canonical forms (docs/architecture.md): ``SG17``, ``TSAG``, ``ISO/TC 204``, ``ISO/TC 204/SC 1``,
 ``ISO/IEC JTC 1``, ``ISO/IEC JTC 1/SC 27``, ``IEC/ISO JTC 3``, ``IEC TC 100``, ``IEC SC 65A``,
 ``IEC SyC Smart Cities``, ``IEC PC 118``, ``CISPR``, ``CISPR/B``.
 
@@ -24,7 +24,7 @@ __all__ = [
     "split_committee",
 ]
 
-# Joint technical committees administered by IEC are written IEC/ISO (DESIGN.md: ``IEC/ISO JTC 3``).
+# Joint technical committees administered by IEC are written IEC/ISO (docs/architecture.md: ``IEC/ISO JTC 3``).
 _IEC_ADMINISTERED_JTCS = {"3"}
 # IEC management and advisory bodies that publish documents in their own name.
 _IEC_BODIES = {"ACEA", "ACEC", "ACEE", "ACOS", "ACSEC", "ACTAD", "CAB", "MSB", "SMB", "CB", "SB"}

@@ -1,4 +1,4 @@
-"""The common item schema (DESIGN.md) and its validation.
+"""The common item schema (docs/architecture.md) and its validation.
 
 Every source writes records in this schema; so can a user (``--items FILE``). One row per work
 item, Question, project, publication or committee. ``declared`` is a list of explicit relations
@@ -26,7 +26,7 @@ from pipeline.utils.text import clean_text
 __all__ = [
     "BODIES",
     "ITEM_COLUMNS",
-    "KINDS",
+    "ITEM_KINDS",
     "RELATIONS",
     "RecordError",
     "SchemaError",
@@ -54,7 +54,7 @@ ITEM_COLUMNS: tuple[str, ...] = (
 )
 REQUIRED = ("body", "committee", "title")
 BODIES = ("ITU-T", "ISO", "IEC", "ISO/IEC")
-KINDS = ("work_item", "question", "project", "publication", "committee")
+ITEM_KINDS = ("work_item", "question", "project", "publication", "committee")
 RELATIONS = ("equivalent", "liaison", "relationship", "replaces", "reference")
 
 _BODY_ALIASES = {
@@ -167,8 +167,8 @@ def normalize_item(record: Mapping[str, Any], *, snapshot: str = "") -> dict[str
     except CommitteeError as exc:
         raise SchemaError(f"committee: {exc}") from exc
     kind = _as_str(record.get("kind")) or "work_item"
-    if kind not in KINDS:
-        raise SchemaError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if kind not in ITEM_KINDS:
+        raise SchemaError(f"kind {kind!r} is not one of {', '.join(ITEM_KINDS)}")
     title = _as_str(record["title"])
     reference = _as_str(record.get("reference"))
     stage = _as_str(record.get("stage"))

@@ -29,7 +29,7 @@ __all__ = [
 # Cell kinds: text (one line), wrap (long text, wrapped), int, float, score (float + colour
 # scale), bool, date, link (text of ``key`` linked to the URL in ``url_key`` if a body page),
 # decision (drop-down).
-KINDS = ("text", "wrap", "int", "float", "score", "bool", "date", "link", "decision")
+CELL_KINDS = ("text", "wrap", "int", "float", "score", "bool", "date", "link", "decision")
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ class Formats:
         )
 
     def for_kind(self, kind: str) -> Format:
-        """The format a column of ``kind`` (see ``columns.KINDS``) uses."""
+        """The format a column of ``kind`` (see ``columns.CELL_KINDS``) uses."""
         return {
             "wrap": self.wrap,
             "int": self.int,
