@@ -14,7 +14,7 @@ import html
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -41,8 +41,10 @@ __all__ = [
     "parse_committee_records",
     "parse_dashboard",
     "parse_publication_page",
+    "parse_publications_export",
     "parse_search_json",
     "parse_work_programme",
+    "publications_export_link",
     "reference_number",
     "search_number",
 ]
@@ -480,6 +482,39 @@ def parse_work_programme(content: bytes | str, url: str, committee: str = "") ->
             RecordError(SOURCE, url, "layout drift: no work programme table (reference + title)")
         )
     return out
+
+
+def publications_export_link(content: bytes | str, url: str) -> str:
+    """The SpreadsheetML export link of a committee's publications list (APEX page 22: an
+    ``<a href>`` holding ``f?p=`` inside ``div.dash-thread``, sources.md §3.1), absolute, or
+    ``""`` when the page has none."""
+    try:
+        tree = HTMLParser(decode_body(content))
+    except Exception:
+        return ""
+    for a in tree.css("div.dash-thread a[href]"):
+        href = a.attributes.get("href") or ""
+        if "f?p=" in href:
+            return urljoin(url, href)
+    return ""
+
+
+def parse_publications_export(content: bytes | str) -> list[str]:
+    """References of a SpreadsheetML publications export (``<Row><Cell><Data>``; the first two
+    rows are a header and a description; the ``Reference`` column is found by its header)."""
+    text = decode_body(content)
+    rows = []
+    for row in re.findall(r"<(?:ss:)?Row\b.*?</(?:ss:)?Row>", text, re.DOTALL | re.IGNORECASE):
+        cells = re.findall(r"<(?:ss:)?Data\b[^>]*>(.*?)</(?:ss:)?Data>", row, re.DOTALL | re.I)
+        rows.append([clean_text(html.unescape(re.sub(r"<[^>]+>", "", c))) for c in cells])
+    header_at = next(
+        (i for i, r in enumerate(rows) if any(c.lower() == "reference" for c in r)), None
+    )
+    if header_at is None:
+        return []
+    col = [c.lower() for c in rows[header_at]].index("reference")
+    refs = [r[col] for r in rows[header_at + 1 :] if len(r) > col and re.search(r"\d", r[col])]
+    return list(dict.fromkeys(refs))
 
 
 def parse_committee_records(content: bytes | str, location: str) -> ParseOutput:

@@ -47,6 +47,7 @@ __all__ = [
     "parse_wp_search",
     "public_item_url",
     "study_group_record",
+    "work_programme_links",
 ]
 
 SOURCE = "itu-t"
@@ -559,6 +560,17 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
     return page
 
 
+def work_programme_links(content: bytes | str) -> list[str]:
+    """``href`` of every link to ``wp_search.aspx`` on a page, in page order: the real Question
+    page has a "[Work programme]" link, a second route to the Question's work items."""
+    try:
+        tree = HTMLParser(decode_body(content))
+    except Exception:
+        return []
+    hrefs = [a.attributes.get("href") or "" for a in tree.css("a[href]")]
+    return list(dict.fromkeys(h for h in hrefs if "wp_search.aspx" in h.lower()))
+
+
 def parse_recommendation_records(content: bytes | str, location: str) -> ParseOutput:
     """JSONL of ITU-T Recommendation summary records (``number``, ``title``, ``sg``, ``status``,
     ``approval_date``, ``equivalent_number``, ``summary``, ``url``) -> ``publication`` records.
@@ -693,6 +705,11 @@ def parse_study_group(
     description = dash_empty(fields.get("description", ""))
     if not description and heading_at is not None:
         description = "\n".join(lines[heading_at + 1 :])
+    if normalize_question(fields.get("question", "")) or crumb.get("question"):
+        out.errors.append(
+            RecordError(SOURCE, url, "layout drift: a Question page, not a study group page")
+        )
+        return out
     if not found_sg or not name or not description:
         missing = [w for w, v in (("study group", found_sg), ("title", name)) if not v]
         missing += [] if description else ["mandate text"]

@@ -231,6 +231,13 @@ def _search_page(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
     return out
 
 
+def _iec_publications(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+    """A committee's publications list or its export: discovery only (no items)."""
+    out = ParseOutput()
+    out.extra["listed"] = len(iec.parse_publications_export(path.read_bytes()))
+    return out
+
+
 _PARSERS: dict[str, Callable[[Path, ManifestEntry, str], ParseOutput]] = {
     "wp_item": _page(itu_t.parse_wp_item, "question"),
     "wp_block": _page(itu_t.parse_wp_block, "question", "period"),
@@ -245,6 +252,7 @@ _PARSERS: dict[str, Callable[[Path, ManifestEntry, str], ParseOutput]] = {
     "iec_dashboard": _page(iec.parse_dashboard),
     "iec_work_programme": _page(iec.parse_work_programme, "committee"),
     "iec_committee_records": _records_file(iec.parse_committee_records),
+    "iec_publications": _iec_publications,
 }
 KINDS: tuple[str, ...] = (*_PARSERS, *_BOOKKEEPING)
 
