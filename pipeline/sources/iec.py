@@ -513,7 +513,12 @@ def parse_publications_export(content: bytes | str) -> list[str]:
     if header_at is None:
         return []
     col = [c.lower() for c in rows[header_at]].index("reference")
-    refs = [r[col] for r in rows[header_at + 1 :] if len(r) > col and re.search(r"\d", r[col])]
+    # The row after the header is a description ("Publications of TC 57"), not a reference.
+    refs = [
+        r[col]
+        for r in rows[header_at + 1 :]
+        if len(r) > col and re.match(r"(?:IEC|ISO|CISPR)\b", r[col]) and _NUMBER.search(r[col])
+    ]
     return list(dict.fromkeys(refs))
 
 
