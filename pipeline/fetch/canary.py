@@ -131,7 +131,8 @@ def probes(base_urls: dict[str, str] | None = None, period: str = "2025-2028") -
         ),
         Probe(
             "itu-t", "wp_block (Question)", f"{itu}/wp_block.aspx?isn=10737",
-            _page(itu_t.parse_wp_block, "question", question="Q9/21", period=period),
+            # No Question hint: the live page must still show its own Question and title.
+            _page(itu_t.parse_wp_block, "question"),
         ),
         Probe(
             "itu-t", "itu_sg (SG block)", f"{itu}/wp_block.aspx?isn=9689",
