@@ -722,6 +722,9 @@ def parse_study_group(
     # roles are the section that starts with such a heading further on.
     if lead_at and lead_at.start() > 0:
         mandate, lead = description[: lead_at.start()], description[lead_at.start() :]
+        heading_line, _, rest = lead.partition("\n")
+        if len(heading_line) < 60 and rest.strip():
+            lead = rest  # "Lead study group roles" is the heading; the roles follow it
     else:
         mandate, lead = description, ""
     out.records.append(
