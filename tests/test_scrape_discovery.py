@@ -96,6 +96,26 @@ def test_itu_listing_without_items_is_loud_and_falls_back_to_question_page(
     assert any("no wp_item.aspx?isn= links" in e.reason for e in parsed.errors)
 
 
+@respx.mock
+def test_paged_listing_is_reported_and_completed_from_the_question_page(tmp_path: Path) -> None:
+    pager = (
+        '<table><tr><td><a href="wp_item.aspx?isn=100">X.100</a></td></tr></table>'
+        "<a href=\"javascript:__doPostBack('ctl00$gd_wp','Page$2')\">2</a>"
+    )
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if "isn_qu" in dict(request.url.params):
+            return httpx.Response(200, text=pager)
+        return _itu(request)
+
+    respx.route(host="itu.test").mock(side_effect=site)
+    report = scrape(tmp_path / "s", ["itu-t"], base_urls=BASES, client=_client({"itu.test"}))
+    (problem,) = report.bodies["itu-t"].problems
+    assert "listing is paged" in problem[1]
+    uids = set(parse_snapshot(report.path).items["uid"])
+    assert {"ITU-T:isn-100", "ITU-T:isn-101", "ITU-T:isn-102"} <= uids
+
+
 def _search_hits(request: httpx.Request) -> httpx.Response:
     number = json.loads(request.content)["query"]
     ident = int(number.replace("-", ""))

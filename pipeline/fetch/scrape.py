@@ -293,27 +293,40 @@ def _study_group(s: Scraper, base: str, sg: itu_t.Option, period: str) -> None:
 def _question_items(
     s: Scraper, base: str, listing_url: str, listing: Path | None, block: Path | None
 ) -> list[itu_t.ListingRow]:
-    """Work items of one Question: the listing's rows, or (when the listing gave none) the
-    work item links on the Question's own page and on the work programme page it links to."""
-    rows = _listed(listing, listing_url) if listing is not None else []
-    if rows or block is None:
+    """Work items of one Question: the listing's rows, plus (when the listing gave none, or is
+    paged and only its first page was read) the work item links on the Question's own page and
+    on the work programme page it links to. Either case is recorded as a problem."""
+    page = itu_t.parse_wp_search(listing.read_bytes(), listing_url) if listing else None
+    rows = page.rows if page is not None else []
+    if page is not None and page.paged:
+        s.problem(
+            "itu-t",
+            listing_url,
+            "listing is paged (postback pager); only its first page is read, so the links on "
+            "the Question page are added",
+        )
+    elif rows or block is None:
         return rows
-    s.problem(
-        "itu-t",
-        listing_url,
-        "listing shows no wp_item.aspx?isn= links (expected a tabular view of the Question's "
-        "work items); falling back to the links on the Question page",
-    )
-    rows = _listed(block, str(block))
+    else:
+        s.problem(
+            "itu-t",
+            listing_url,
+            "listing shows no wp_item.aspx?isn= links (expected a tabular view of the "
+            "Question's work items); falling back to the links on the Question page",
+        )
+    if block is None:
+        return rows
+    seen = {r.isn for r in rows}
+    rows += [r for r in _listed(block, str(block)) if r.isn not in seen]
     tree_links = itu_t.work_programme_links(block.read_bytes())
     for href in tree_links[:1]:
         url = urljoin(base, href)
         s.expect("itu-t", 1)
         name = hashlib.sha256(url.encode()).hexdigest()[:12]
-        page = s.get("itu-t", "wp_search", url, f"itu-t/search/wp-{name}.html")
-        if page is not None:
+        linked = s.get("itu-t", "wp_search", url, f"itu-t/search/wp-{name}.html")
+        if linked is not None:
             seen = {r.isn for r in rows}
-            rows += [r for r in _listed(page, url) if r.isn not in seen]
+            rows += [r for r in _listed(linked, url) if r.isn not in seen]
     return rows
 
 

@@ -492,6 +492,8 @@ class WpSearchPage:
     questions: list[Option] = field(default_factory=list)
     rows: list[ListingRow] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    # A pager (ASP.NET postback links "Page$2"): rows beyond the first page are not here.
+    paged: bool = False
 
 
 def _classify_option(text: str) -> str:
@@ -552,6 +554,7 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
             page.rows.append(
                 ListingRow(isn, clean_text(link.text(deep=True)), public_item_url(isn), named)
             )
+    page.paged = any("Page$" in (a.attributes.get("href") or "") for a in tree.css("a[href]"))
     for a in tree.css('a[href*="wp_item.aspx"]'):
         isn = _isn_from_url(a.attributes.get("href") or "")
         if isn and isn not in seen:
