@@ -30,6 +30,13 @@ def parse_base_urls(values: list[str] | None) -> dict[str, str]:
     return out
 
 
+Bodies = Annotated[str, typer.Option(help="comma-separated: itu-t,iso,iec")]
+BaseUrls = Annotated[
+    list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
+]
+Period = Annotated[str, typer.Option(help="ITU-T study period, e.g. 2025-2028")]
+
+
 def _fail(message: str) -> typer.Exit:
     """Print ``error: <message>`` on stderr; the caller raises the returned exit (code 2)."""
     typer.echo(f"error: {message}", err=True)
@@ -41,19 +48,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("scrape")
     def scrape(
-        period: Annotated[
-            str, typer.Option(help="ITU-T study period, e.g. 2025-2028")
-        ] = "2025-2028",
-        bodies: Annotated[
-            str, typer.Option(help="comma-separated: itu-t,iso,iec")
-        ] = "itu-t,iso,iec",
+        period: Period = "2025-2028",
+        bodies: Bodies = "itu-t,iso,iec",
         out: Annotated[
             Path | None, typer.Option(help="snapshot folder (default data/raw/<new id>)")
         ] = None,
         resume: Annotated[bool, typer.Option(help="continue an interrupted snapshot")] = False,
-        base_url: Annotated[
-            list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
-        ] = None,
+        base_url: BaseUrls = None,
         limit: Annotated[int | None, typer.Option(help="cap ITU-T work item pages")] = None,
     ) -> None:
         """Fetch the bodies' public pages politely into an immutable raw snapshot.
@@ -87,13 +88,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check-sources")
     def check_sources(
-        bodies: Annotated[
-            str, typer.Option(help="comma-separated: itu-t,iso,iec")
-        ] = "itu-t,iso,iec",
-        base_url: Annotated[
-            list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
-        ] = None,
-        period: Annotated[str, typer.Option(help="ITU-T study period")] = "2025-2028",
+        bodies: Bodies = "itu-t,iso,iec",
+        base_url: BaseUrls = None,
+        period: Period = "2025-2028",
     ) -> None:
         """Canary: fetch one page of each kind per body, parse it, print a verdict table.
 

@@ -54,6 +54,9 @@ def _site(router: respx.MockRouter) -> dict[str, int]:
                 return httpx.Response(500)  # always broken: must land in the manifest
             return httpx.Response(200, text=ITEM, headers={"ETag": f'"{q["isn"]}"'})
         if request.url.path.endswith("wp_block.aspx"):
+            if q["isn"] == "9683":  # the study group's own block (test text, not ITU's)
+                sg = "<p>[2025-2028] : [SG 12]</p><p>Title: Perf</p><p>Description: Mandate.</p>"
+                return httpx.Response(200, text=sg)
             return httpx.Response(200, text=(FIX / "wp_block_10737.html").read_text())
         if request.url.host == "iso.test":
             body = (FIX / "iso_deliverables.jsonl").read_bytes()

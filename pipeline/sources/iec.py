@@ -16,8 +16,6 @@ import re
 from typing import Any
 from urllib.parse import unquote, urljoin
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
 from pipeline.committees import body_of_committee
 from pipeline.schema import RecordError
 from pipeline.sources.common import (
@@ -25,7 +23,8 @@ from pipeline.sources.common import (
     committee_or_none,
     dash_empty,
     decode_body,
-    jsonl_objects,
+    jsonl_records,
+    read_html,
     to_iso_date,
 )
 from pipeline.stages import iec_stage_group
@@ -282,10 +281,8 @@ def parse_publication_page(content: bytes | str, url: str, committee: str = "") 
     (``underDevelopmentProduct``) from the Alpine.js ``x-data`` literals (sources.md §3.3)."""
     out = ParseOutput()
     page = decode_body(content)
-    try:
-        tree = HTMLParser(page)
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(page, SOURCE, url, out.errors)
+    if tree is None:
         return out
     node = tree.css_first("h1") or tree.css_first("title")
     title = clean_text(node.text(deep=True)) if node is not None else ""
@@ -351,10 +348,8 @@ def parse_dashboard(content: bytes | str, url: str) -> ParseOutput:
     after the ``<ref> Scope`` heading up to the next section. No scope heading = layout drift.
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     for node in tree.css("nav, header, footer, script, style"):
         node.decompose()
@@ -431,10 +426,8 @@ def parse_work_programme(content: bytes | str, url: str, committee: str = "") ->
     publication date columns are optional. No such table = layout drift (an error).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     committee_, group = _canonical(committee or committee_from_url(url))
     found_table = False
@@ -488,9 +481,8 @@ def publications_export_link(content: bytes | str, url: str) -> str:
     """The SpreadsheetML export link of a committee's publications list (APEX page 22: an
     ``<a href>`` holding ``f?p=`` inside ``div.dash-thread``, sources.md §3.1), absolute, or
     ``""`` when the page has none."""
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception:
+    tree = read_html(content, SOURCE, "")
+    if tree is None:
         return ""
     for a in tree.css("div.dash-thread a[href]"):
         href = a.attributes.get("href") or ""
@@ -526,11 +518,7 @@ def parse_committee_records(content: bytes | str, location: str) -> ParseOutput:
     """JSONL of committee records (``reference``, ``title``, ``scope``, ``fsp_org_id``, ``url``,
     ``source``) -> ``committee`` items. Third-party pages stay out of ``url``."""
     out = ParseOutput()
-    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
-        where = f"{location}:{lineno}"
-        if isinstance(rec, str):
-            out.errors.append(RecordError(SOURCE, where, rec))
-            continue
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
         reference = dash_empty(rec.get("reference", ""))
         committee, group = _canonical(reference)
         if not committee:

@@ -25,8 +25,8 @@ from pipeline.sources.common import (
     ParseOutput,
     committee_or_none,
     dash_empty,
-    decode_body,
-    jsonl_objects,
+    jsonl_records,
+    read_html,
     to_iso_date,
 )
 from pipeline.utils.safety import safe_url
@@ -257,10 +257,8 @@ def parse_wp_item(content: bytes | str, url: str, question: str = "") -> ParseOu
     (never guessed from the series letter).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:  # selectolax raises on some pathological inputs
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     text = _page_text(tree)
     fields = _fields_by_label(tree)
@@ -365,14 +363,18 @@ def _relationship_committees(text: str) -> list[str]:
     return [c for c in found if not c.startswith("Q") and body_of_committee(c) != "ITU-T"]
 
 
-def _block_fields(tree: HTMLParser, text: str) -> dict[str, str]:
-    """Labelled fields of a wp_block page: label cells first, then ``Label: value`` lines (the
-    real page shows ``Work group:``, ``Title:``, ``Description:`` as lines)."""
+def _read_block(tree: HTMLParser) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``(page text, breadcrumb parts, labelled fields)`` of a wp_block-like page. Fields are
+    read from label cells first, then from ``Label: value`` lines (the real page shows
+    ``Work group:``, ``Title:``, ``Description:`` as lines)."""
+    text = _page_text(tree)
+    crumb_node = tree.css_first('[id$="lbl_full_path"]')
+    crumb = parse_breadcrumb(crumb_node.text() if crumb_node is not None else text)
     fields = _fields_by_label(tree)
     for key, value in _fields_by_text(text).items():
         if not dash_empty(fields.get(key, "")):
             fields[key] = value
-    return fields
+    return text, crumb, fields
 
 
 def parse_wp_block(
@@ -389,15 +391,10 @@ def parse_wp_block(
     with neither a title nor a known Question is layout drift (an error naming ``url``).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
-    text = _page_text(tree)
-    crumb_node = tree.css_first('[id$="lbl_full_path"]')
-    crumb = parse_breadcrumb(crumb_node.text() if crumb_node is not None else text)
-    fields = _block_fields(tree, text)
+    text, crumb, fields = _read_block(tree)
     title = dash_empty(fields.get("title", ""))
     if not title:
         node = tree.css_first('[id$="lbl_title"]') or tree.css_first("h1, h2, h3")
@@ -512,10 +509,8 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
     """Dropdown options (classified by their text, whatever the ``<select>`` id) and listed
     work items (every link to ``wp_item.aspx?isn=N``, with its table row's cells)."""
     page = WpSearchPage()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        page.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, page.errors)
+    if tree is None:
         return page
     for select in tree.css("select"):
         for opt in select.css("option"):
@@ -566,9 +561,8 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
 def work_programme_links(content: bytes | str) -> list[str]:
     """``href`` of every link to ``wp_search.aspx`` on a page, in page order: the real Question
     page has a "[Work programme]" link, a second route to the Question's work items."""
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception:
+    tree = read_html(content, SOURCE, "")
+    if tree is None:
         return []
     hrefs = [a.attributes.get("href") or "" for a in tree.css("a[href]")]
     return list(dict.fromkeys(h for h in hrefs if "wp_search.aspx" in h.lower()))
@@ -581,11 +575,7 @@ def parse_recommendation_records(content: bytes | str, location: str) -> ParseOu
     Errors name ``location:line``. ``committee`` is ``""`` when the record names no SG.
     """
     out = ParseOutput()
-    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
-        where = f"{location}:{lineno}"
-        if isinstance(rec, str):
-            out.errors.append(RecordError(SOURCE, where, rec))
-            continue
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
         number = dash_empty(rec.get("number", ""))
         title = dash_empty(rec.get("title", ""))
         if not number:
@@ -683,15 +673,10 @@ def parse_study_group(
     follows it. ``sg``/``title``/``period`` are what the listing said (``SG17: Security``).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
-    text = _page_text(tree)
-    crumb_node = tree.css_first('[id$="lbl_full_path"]')
-    crumb = parse_breadcrumb(crumb_node.text() if crumb_node is not None else text)
-    fields = _block_fields(tree, text)
+    text, crumb, fields = _read_block(tree)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     heading_at = next((i for i, ln in enumerate(lines) if _SG_HEADING.match(ln)), None)
     heading = _SG_HEADING.match(lines[heading_at]) if heading_at is not None else None
@@ -749,11 +734,7 @@ def parse_study_group_records(content: bytes | str, location: str) -> ParseOutpu
     ``study_period`` and any provenance fields such as ``text_source``) -> ``committee`` items.
     Errors name ``location:line``."""
     out = ParseOutput()
-    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
-        where = f"{location}:{lineno}"
-        if isinstance(rec, str):
-            out.errors.append(RecordError(SOURCE, where, rec))
-            continue
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
         sg = _sg_from(str(rec.get("sg") or ""))
         title = dash_empty(rec.get("title", ""))
         mandate = dash_empty(rec.get("mandate", ""))
