@@ -26,7 +26,14 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from pipeline.fetch.client import FetchResult, PoliteClient
 from pipeline.sources import iec, itu_t
-from pipeline.sources.snapshot import MANIFEST, Manifest, ManifestEntry, write_manifest
+from pipeline.sources.snapshot import (
+    MANIFEST,
+    Manifest,
+    ManifestEntry,
+    entry_file,
+    read_manifest,
+    write_manifest,
+)
 
 __all__ = [
     "BODIES",
@@ -127,14 +134,16 @@ def _previous_snapshot(out_dir: Path) -> dict[str, ManifestEntry]:
     )
     for cand in reversed(candidates):
         try:
-            data = json.loads((cand / MANIFEST).read_text("utf-8"))
+            manifest = read_manifest(cand)
         except (OSError, ValueError):
             continue
         entries = {}
-        for raw in data.get("entries", []):
-            e = ManifestEntry.from_dict(raw)
-            if e.path and not e.error:
-                e.path = str(cand / e.path)  # absolute: it lives in the other snapshot
+        for e in manifest.entries:
+            # Confined like a replay: a 304 copies this file into the new snapshot, so a
+            # path outside the earlier snapshot must never be followed.
+            file = entry_file(cand, e.path)
+            if file is not None and not e.error:
+                e.path = str(file)  # absolute: it lives in the other snapshot
                 entries[_key(e.method, e.url, e.params)] = e
         return entries
     return {}
@@ -193,9 +202,10 @@ class Scraper:
         report = self.reports.setdefault(source, BodyReport())
         report.requests += 1
         done = self.entries.get(key)
-        if done and not done.error and done.path and (self.out_dir / done.path).is_file():
+        stored = entry_file(self.out_dir, done.path) if done and not done.error else None
+        if stored is not None and stored.is_file():
             self._done(source, True)
-            return self.out_dir / done.path
+            return stored
         prev = self.previous.get(key)
         result: FetchResult = self.client.fetch(
             url,

@@ -33,6 +33,7 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "ManifestError",
+    "entry_file",
     "finalize_records",
     "parse_snapshot",
     "read_manifest",
