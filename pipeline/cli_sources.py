@@ -1,4 +1,5 @@
-"""CLI commands of the sources stage: ``scrape`` (network) and ``parse`` (offline).
+"""CLI commands of the sources stage: ``scrape`` and ``check-sources`` (network), ``parse``
+(offline).
 
 The lead's ``pipeline/cli.py`` calls :func:`register` on its Typer app.
 """
@@ -9,6 +10,7 @@ import csv
 import io
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -28,33 +30,90 @@ def parse_base_urls(values: list[str] | None) -> dict[str, str]:
     return out
 
 
+Bodies = Annotated[str, typer.Option(help="comma-separated: itu-t,iso,iec")]
+BaseUrls = Annotated[
+    list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
+]
+Period = Annotated[str, typer.Option(help="ITU-T study period, e.g. 2025-2028")]
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print ``error: <message>`` on stderr; the caller raises the returned exit (code 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``scrape`` and ``parse`` to ``app``."""
+    """Add ``scrape``, ``check-sources`` and ``parse`` to ``app``."""
 
     @app.command("scrape")
     def scrape(
-        period: Annotated[
-            str, typer.Option(help="ITU-T study period, e.g. 2025-2028")
-        ] = "2025-2028",
-        bodies: Annotated[
-            str, typer.Option(help="comma-separated: itu-t,iso,iec")
-        ] = "itu-t,iso,iec",
+        period: Period = "2025-2028",
+        bodies: Bodies = "itu-t,iso,iec",
         out: Annotated[
             Path | None, typer.Option(help="snapshot folder (default data/raw/<new id>)")
         ] = None,
         resume: Annotated[bool, typer.Option(help="continue an interrupted snapshot")] = False,
-        base_url: Annotated[
-            list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
-        ] = None,
+        base_url: BaseUrls = None,
         limit: Annotated[int | None, typer.Option(help="cap ITU-T work item pages")] = None,
     ) -> None:
-        """Fetch the bodies' public pages politely into an immutable raw snapshot."""
-        from pipeline.fetch.scrape import run_scrape
+        """Fetch the bodies' public pages politely into an immutable raw snapshot.
 
+        Exit 1 when a whole body failed (every request an error); a partly failed scrape exits
+        0 and says, per body, how much failed.
+        """
+        from pipeline.fetch.progress import RichScrapeProgress
+        from pipeline.fetch.scrape import check_bodies, scrape
+
+        try:  # checked before anything is fetched
+            names = check_bodies(bodies.split(","))
+            urls = parse_base_urls(base_url)
+        except (ValueError, typer.BadParameter) as exc:
+            raise _fail(str(exc)) from None
         target = out or Path("data/raw") / new_run_id()
-        names = [b.strip().lower() for b in bodies.split(",") if b.strip()]
-        path = run_scrape(target, names, period, parse_base_urls(base_url), resume, limit=limit)
-        typer.echo(f"snapshot written: {path}")
+        try:
+            with RichScrapeProgress() as progress:
+                report = scrape(target, names, period, urls, resume, limit=limit, progress=progress)
+        except FileExistsError as exc:
+            raise _fail(str(exc)) from None
+        for body, rep in report.bodies.items():
+            verdict = "FAILED" if rep.whole_failed else ("partly failed" if rep.failed else "ok")
+            typer.echo(f"{body}: {verdict}: {rep.summary()}")
+            for where, what in rep.problems:
+                typer.echo(f"  problem: {what} ({where})")
+        typer.echo(f"snapshot written: {report.path}")
+        if report.failed_bodies:
+            typer.echo(f"error: nothing fetched for {', '.join(report.failed_bodies)}", err=True)
+            raise typer.Exit(1)
+
+    @app.command("check-sources")
+    def check_sources(
+        bodies: Bodies = "itu-t,iso,iec",
+        base_url: BaseUrls = None,
+        period: Period = "2025-2028",
+    ) -> None:
+        """Canary: fetch one page of each kind per body, parse it, print a verdict table.
+
+        Exit 1 on drift (a page no longer parses as expected), 2 when every page was blocked.
+        """
+        from rich.console import Console
+
+        from pipeline.fetch.canary import exit_code, render, run_canary
+        from pipeline.fetch.client import PoliteClient
+        from pipeline.fetch.scrape import DEFAULT_BASE_URLS, check_bodies
+
+        try:
+            names = tuple(check_bodies(bodies.split(",")))
+            urls = {**DEFAULT_BASE_URLS, **parse_base_urls(base_url)}
+        except (ValueError, typer.BadParameter) as exc:
+            raise _fail(str(exc)) from None
+        hosts = {urlsplit(u).hostname or "" for u in urls.values()}
+        with PoliteClient(hosts, retries=1, max_bytes=4 * 1024 * 1024) as client:
+            rows = run_canary(client, urls, names, period)
+        render(rows, Console())
+        code = exit_code(rows)
+        if code:
+            raise typer.Exit(code)
 
     @app.command("parse")
     def parse(
@@ -63,8 +122,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Parse a raw snapshot into items.parquet, committees.parquet and errors.csv."""
         from pipeline.sources import parse_snapshot
+        from pipeline.sources.snapshot import ManifestError
 
-        result = parse_snapshot(snapshot)
+        try:
+            result = parse_snapshot(snapshot)
+        except (ManifestError, FileNotFoundError) as exc:
+            raise _fail(str(exc)) from None
         target = out or Path("data/processed") / snapshot.name
         target.mkdir(parents=True, exist_ok=True)
         for name, frame in (("items", result.items), ("committees", result.committees)):

@@ -50,6 +50,12 @@ A small raw snapshot that `parse_snapshot("data/raw/sample")` reads like a live 
   `wp_block.aspx` layout (breadcrumb, title, numbered sections, sources.md §1.4), real values.
 - `itu-t/recommendations.jsonl` (`itu_recommendation_records`): ITU-T Recommendation summary
   records, as copied.
+- `itu-t/study_groups.jsonl` (`itu_sg_records`): one committee record per ITU-T study group
+  named in the sample, so the SG side of committee ranking has a profile. **Rebuilt
+  summaries**: the sample holds no SG mandate, so each record's text is the list of the real
+  titles of that SG's Questions in the sample (or of its work items), and its title is only
+  "ITU-T Study Group N"; `text_source` and `title_source` in each record say so. A live scrape
+  reads the mandate and lead study group roles from the SG's own page instead.
 - `iso/iso_deliverables_metadata.jsonl` (`iso_deliverables`): ISO Open Data deliverables, a
   subset in Open Data's JSONL layout.
 - `iso/iso_technical_committees.jsonl` (`iso_committees`): ISO Open Data committees
@@ -182,6 +188,66 @@ def wp_block_page(rec: dict[str, Any]) -> str:
     )
 
 
+def _sg_of(rec: dict[str, Any]) -> str:
+    if rec.get("sg"):
+        return str(rec["sg"])
+    m = re.match(r"Q\d+/(\d+)$", rec.get("question") or "")
+    return f"SG{int(m.group(1))}" if m else ""
+
+
+def _sg_number(sg: str) -> int:
+    return int(sg.removeprefix("SG"))
+
+
+def study_group_records(
+    questions: list[dict[str, Any]], work_items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One record per ITU-T study group named by the sample's Questions or work items.
+
+    The sample holds no SG mandate text, so nothing of the kind is written: ``mandate`` is a
+    REBUILT SUMMARY, the real titles of the SG's Questions in the sample (its work items' titles
+    when it has no Question there), and the record says so in ``text_source``; the title is
+    only the SG's number (``title_source``). A live scrape replaces both with the SG's page.
+    """
+    by_sg: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"q": [], "w": [], "p": []})
+    for rec in questions:
+        sg = _sg_of(rec)
+        if sg and rec.get("title"):
+            period = f" ({rec['study_period']})" if rec.get("study_period") else ""
+            by_sg[sg]["q"].append(f"{rec.get('question') or ''}{period}: {rec['title']}".strip())
+            by_sg[sg]["p"].append(rec.get("study_period") or "")
+    for rec in work_items:
+        sg = _sg_of(rec)
+        if sg and rec.get("title"):
+            by_sg[sg]["w"].append(f"{rec.get('work_item') or ''}: {rec['title']}".strip())
+            by_sg[sg]["p"].append(rec.get("study_period") or "")
+    out = []
+    for sg in sorted(by_sg, key=_sg_number):
+        parts = by_sg[sg]
+        if parts["q"]:
+            what, lines = "Questions", sorted(dict.fromkeys(parts["q"]))
+        else:
+            what, lines = "work items", sorted(dict.fromkeys(parts["w"]))[:20]
+        periods = sorted({p for p in parts["p"] if p})
+        out.append(
+            {
+                "sg": sg,
+                "title": f"ITU-T Study Group {_sg_number(sg)}",
+                "mandate": f"{what.capitalize()} of ITU-T {sg} in this sample: "
+                + "; ".join(lines)
+                + ".",
+                "lead_roles": "",
+                "url": "",
+                "study_period": periods[-1] if len(periods) == 1 else "",
+                "text_source": f"REBUILT SUMMARY, not the study group's mandate: the real titles "
+                f"of {sg}'s {what} in the sample (study periods "
+                f"{', '.join(periods) or 'not shown'}); the sample holds no SG mandate text",
+                "title_source": "rebuilt from the study group's number",
+            }
+        )
+    return out
+
+
 def iec_hits(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Publications grouped by committee as search hits; untitled family members (from a
     publication page's lifecycle) go into the ``lifecycle`` of their titled family member."""
@@ -271,6 +337,15 @@ def build(source: Path, out: Path) -> Manifest:
             url=rec["url"],
             params={"rebuilt": True},
         )
+    sg_lines = study_group_records(load("itu_t_questions.jsonl"), load("itu_t_work_items.jsonl"))
+    put(
+        "itu-t/study_groups.jsonl",
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sg_lines).encode(),
+        source="itu-t",
+        kind="itu_sg_records",
+        url="",
+        params={"rebuilt": True, "records": True},
+    )
     put(
         "itu-t/recommendations.jsonl",
         (source / "itu_t_recommendations.jsonl").read_bytes(),

@@ -193,3 +193,30 @@ def test_one_request_per_second_per_host(fake: FakeTime, tmp_path: Path) -> None
 def test_host_not_allowed(fake: FakeTime, tmp_path: Path) -> None:
     res = _client(fake).fetch("https://example.org/x", tmp_path / "a")
     assert "not an allowed host" in res.error
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 410])
+@respx.mock
+def test_robots_4xx_means_no_restrictions(fake: FakeTime, tmp_path: Path, status: int) -> None:
+    """RFC 9309 §2.3.1.3: robots.txt "unavailable" (any 4xx, 401/403 included) = allowed."""
+    respx.get(f"https://{HOST}/robots.txt").mock(return_value=httpx.Response(status))
+    page = respx.get(URL).mock(return_value=httpx.Response(200, text="ok"))
+    res = _client(fake).fetch(URL, tmp_path / "a.html")
+    assert res.ok and page.call_count == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+@respx.mock
+def test_robots_unreachable_means_host_skipped(fake: FakeTime, tmp_path: Path, status: int) -> None:
+    respx.get(f"https://{HOST}/robots.txt").mock(return_value=httpx.Response(status))
+    page = respx.get(URL).mock(return_value=httpx.Response(200, text="ok"))
+    res = _client(fake).fetch(URL, tmp_path / "a.html")
+    assert "robots.txt could not be read" in res.error and page.call_count == 0
+
+
+@respx.mock
+def test_extra_request_headers_are_sent(fake: FakeTime, tmp_path: Path) -> None:
+    _robots(respx.mock)
+    page = respx.get(URL).mock(return_value=httpx.Response(206, text="{}\n"))
+    res = _client(fake).fetch(URL, tmp_path / "a", headers={"Range": "bytes=0-9"})
+    assert res.ok and page.calls[0].request.headers["Range"] == "bytes=0-9"

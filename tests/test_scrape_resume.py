@@ -54,6 +54,9 @@ def _site(router: respx.MockRouter) -> dict[str, int]:
                 return httpx.Response(500)  # always broken: must land in the manifest
             return httpx.Response(200, text=ITEM, headers={"ETag": f'"{q["isn"]}"'})
         if request.url.path.endswith("wp_block.aspx"):
+            if q["isn"] == "9683":  # the study group's own block (test text, not ITU's)
+                sg = "<p>[2025-2028] : [SG 12]</p><p>Title: Perf</p><p>Description: Mandate.</p>"
+                return httpx.Response(200, text=sg)
             return httpx.Response(200, text=(FIX / "wp_block_10737.html").read_text())
         if request.url.host == "iso.test":
             body = (FIX / "iso_deliverables.jsonl").read_bytes()
@@ -130,3 +133,30 @@ def test_next_scrape_uses_conditional_get(tmp_path: Path) -> None:
     assert seen and all(r.headers.get("If-None-Match") == '"0x8DD"' for r in seen)
     data = (second / "iso" / "iso_deliverables_metadata.jsonl").read_bytes()
     assert data == (first / "iso" / "iso_deliverables_metadata.jsonl").read_bytes()
+
+
+@respx.mock
+def test_earlier_snapshot_path_outside_its_folder_is_never_copied(tmp_path: Path) -> None:
+    """A 304 copies the earlier snapshot's body: a hostile earlier manifest must not make the
+    scrape copy a file from outside that snapshot into the new one."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the snapshot")
+    url = f"{ISO}iso_deliverables_metadata/json/iso_deliverables_metadata.jsonl"
+    earlier = {"path": "../../secret.txt", "source": "iso", "kind": "iso_deliverables",
+               "url": url, "etag": '"0x8DD"'}  # fmt: skip
+    (tmp_path / "raw" / "a").mkdir(parents=True)
+    (tmp_path / "raw" / "a" / "manifest.json").write_text(json.dumps({"entries": [earlier]}))
+    seen: list[httpx.Request] = []
+
+    def site(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.headers.get("If-None-Match"):
+            return httpx.Response(304)
+        return httpx.Response(200, text=(FIX / "iso_deliverables.jsonl").read_text())
+
+    respx.get(url__regex=r".*robots\.txt").mock(return_value=httpx.Response(404))
+    respx.route(host="iso.test").mock(side_effect=site)
+    out = run_scrape(tmp_path / "raw" / "b", ["iso"], "2025-2028", BASES, client=_client())
+    stored = (out / "iso" / "iso_deliverables_metadata.jsonl").read_text()
+    assert "not for the snapshot" not in stored
+    assert not any(r.headers.get("If-None-Match") for r in seen)

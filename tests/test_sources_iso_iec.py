@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+
+import pytest
 
 from pipeline.sources import iec, iso
 
@@ -144,3 +148,76 @@ def test_iec_committee_records_keep_third_party_pages_out_of_url() -> None:
     assert tc111["url"] == "" and tc111["source_page"] == "https://theiteh.com/catalog/tc/x"
     assert cispr["committee"] == "CISPR/A" and cispr["title_missing"]
     assert [e.location for e in out.errors] == ["c.jsonl:3"]
+
+
+def test_iso_committee_never_declares_a_nameless_liaison() -> None:
+    """Null, "NULL" and empty liaison names (about a quarter of the real records have some)
+    never become ``liaison:`` or ``liaison:NULL``; ITU is still found by its id."""
+    official = {
+        "id": 1, "reference": "ISO/TC 211", "title": {"en": "Geographic information"},
+        "committeeLiaisons": [{"id": 5, "reference": None}, {"id": 6, "reference": "NULL"},
+                              {"id": 7, "reference": "ISO/TC 204"}],
+        "organizationLiaisons": [{"id": 9657, "acronym": None}, {"id": 8, "acronym": ""}],
+    }  # fmt: skip
+    simplified = {"id": 2, "reference": "ISO/TC 20", "committeeLiaisons": [None, "", "NULL"]}
+    out = iso.parse_committees_jsonl([json.dumps(official), json.dumps(simplified)], "c.jsonl")
+    first, second = out.records
+    assert first["declared"] == ["liaison:ITU", "liaison:ISO/TC 204"]
+    assert second["declared"] == []
+    csv_text = (
+        "id,reference,title.en,committeeLiaisons.id,committeeLiaisons.reference\n"
+        "3,ISO/TC 46,Information,\"[10, 11]\",\"['NULL', '']\"\n"
+    )
+    (row,) = iso.parse_committees_csv(csv_text.splitlines(True), "c.csv").records
+    assert row["declared"] == []
+
+
+def test_iso_sample_committees_have_no_nameless_liaison() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "sample"
+    path = shared / "iso_technical_committees.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with open(path, encoding="utf-8") as fh:
+        out = iso.parse_committees_jsonl(fh, str(path))
+    assert len(out.records) > 700
+    declared = [d for r in out.records for d in r["declared"]]
+    assert not [d for d in declared if d.split(":", 1)[1].strip().upper() in ("", "NULL")]
+
+
+def test_iec_systems_committees_use_dashboard_page_186() -> None:
+    assert iec.dashboard_page("IEC SyC AAL") == 186
+    assert iec.dashboard_page("IEC/ISO JSyC BDC") == 186
+    assert iec.dashboard_page("IEC TC 57") == 7
+    page = (FIX / "iec_dashboard_tc57.html").read_text().replace("TC 57", "SyC AAL")
+    url = "https://www.iec.ch/dyn/www/f?p=103:186:0::::FSP_ORG_ID:11827"
+    (rec,) = iec.parse_dashboard(page, url).records
+    assert rec["committee"] == "IEC SyC AAL" and ":186:" in rec["url"]
+
+
+def test_iec_committee_ids_are_all_from_the_public_list() -> None:
+    """Every FSP_ORG_ID is one sources.md §3.1 quotes; CISPR's unsourced 1298 is gone."""
+    assert "CISPR" not in iec.FSP_ORG_IDS and "1298" not in iec.FSP_ORG_IDS.values()
+    notes = Path(__file__).resolve().parents[2] / "shared" / "sources.md"
+    if not notes.is_file():
+        pytest.skip(f"{notes} is absent")
+    section = notes.read_text("utf-8").split("**FSP_ORG_ID map**", 1)[1].split("### 3.2", 1)[0]
+    listed = set(re.findall(r"=\s*\**(\d{4,5})\b", section))
+    assert set(iec.FSP_ORG_IDS.values()) <= listed
+
+
+def test_iec_search_numbers_never_come_from_proposals() -> None:
+    assert iec.search_number("PNW TS 57-2235") == ""
+    assert iec.search_number("IEC PNW TR 65-1100") == ""
+    assert iec.search_number("IEC TS 63353 ED1") == "63353"
+    assert iec.search_number("IEC 61508-3 ED3") == "61508-3"
+    assert iec.reference_number("IEC 62443-2-1:2024") == "62443-2-1"
+
+
+def test_iec_publications_export_gives_references() -> None:
+    link = iec.publications_export_link(
+        (FIX / "iec_publications_tc57.html").read_bytes(),
+        "https://www.iec.ch/dyn/www/f?p=103:22:0::::FSP_ORG_ID:1273",
+    )
+    assert link.startswith("https://www.iec.ch/dyn/www/f?p=103:22:")
+    refs = iec.parse_publications_export((FIX / "iec_publications_tc57.xml").read_bytes())
+    assert refs == ["IEC 61850-7-4:2010", "IEC 61968-1:2020"]

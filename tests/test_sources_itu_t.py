@@ -121,3 +121,39 @@ def test_recommendation_records_keep_going_after_bad_line() -> None:
     assert second["title"] == "ITU-T Y.3093" and second["title_missing"] is True
     assert second["url"] == ""  # not an ITU/ISO/IEC page
     assert second["updated"] == "2025-08"
+
+
+SG_PAGE = """<html><body>
+<!-- REBUILT for the test: layout of the SG pages unseen (sources.md names them only);
+     the wording is illustrative, not ITU's. -->
+<h1>SG17: Security</h1>
+<p>Responsible for building confidence and security in the use of ICTs.</p>
+<h2>Lead study group roles</h2>
+<p>Lead study group on security; lead study group on identity management.</p>
+</body></html>"""
+
+
+def test_study_group_page_gives_committee_with_mandate_and_lead_roles() -> None:
+    url = "https://www.itu.int/en/ITU-T/about/groups/2025-2028/Pages/sg17.aspx"
+    (rec,) = itu_t.parse_study_group(SG_PAGE, url, period="2025-2028").records
+    assert (rec["uid"], rec["body"], rec["kind"]) == ("ITU-T:committee-SG17", "ITU-T", "committee")
+    assert (rec["committee"], rec["title"], rec["study_period"]) == (
+        "SG17",
+        "Security",
+        "2025-2028",
+    )
+    mandate, lead = rec["text"].split("\n\n")
+    assert mandate == "Responsible for building confidence and security in the use of ICTs."
+    assert lead == (
+        "Lead study group roles: Lead study group on security; lead study group on identity "
+        "management."
+    )
+    assert "identity management" in rec["lead_roles"]
+
+
+def test_study_group_page_that_is_a_question_page_is_drift() -> None:
+    url = "https://www.itu.int/itu-t/workprog/wp_block.aspx?isn=9689"
+    out = itu_t.parse_study_group((FIX / "wp_block_10737.html").read_bytes(), url, sg="SG20")
+    assert out.records == [] and "Question page" in out.errors[0].reason
+    empty = itu_t.parse_study_group("<html><body>Sorry</body></html>", url, sg="SG20")
+    assert empty.records == [] and "no title, mandate text" in empty.errors[0].reason

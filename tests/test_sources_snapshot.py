@@ -211,3 +211,14 @@ def test_questions_of_an_ended_study_period_are_not_active(sample) -> None:
     assert len(old) and not old["active"].any()
     assert old["stage"].str.contains("ended").all()
     assert len(current) and current["active"].all()
+
+
+def test_sample_has_study_group_committee_records(sample) -> None:
+    """The SG side of committee ranking has a profile; the rebuilt text says it is rebuilt."""
+    sgs = sample.committees[sample.committees["body"] == "ITU-T"].set_index("committee")
+    assert {"SG5", "SG12", "SG13", "SG15", "SG16", "SG17", "SG20", "SG21"} <= set(sgs.index)
+    sg17 = sgs.loc["SG17"]
+    assert sg17["uid"] == "ITU-T:committee-SG17" and sg17["kind"] == "committee"
+    assert sg17["text"].startswith("Questions of ITU-T SG17 in this sample: ")
+    assert sgs["text_source"].str.startswith("REBUILT SUMMARY").all()
+    assert (sgs["url"] == "").all()  # no page holds this text: no URL claims it does

@@ -1,7 +1,8 @@
 """One polite HTTP client (httpx) for every source.
 
-- obeys robots.txt (fetched once per host and cached; an unreachable robots.txt means "do not
-  fetch from this host in this run", a 404 means "no restrictions");
+- obeys robots.txt (fetched once per host and cached). As RFC 9309 §2.3.1 says: a 4xx answer
+  (404, but also 401/403: "unavailable") means no restrictions; a 5xx, a 429 or no answer
+  means "unreachable", so nothing is fetched from that host in this run;
 - names itself: ``User-Agent: sdo-overlap/<version> (+<contact URL>)``;
 - at most one request per ``min_interval`` seconds and ``max_in_flight`` requests per host;
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``): a 304 reuses the stored body;
@@ -160,8 +161,10 @@ class PoliteClient:
             resp = self._send("GET", url, {}, None, self._gate(host))
             if resp.status_code == 200:
                 parser.parse(resp.text.splitlines())
-            elif 400 <= resp.status_code < 500 and resp.status_code not in (401, 403, 429):
-                parser.parse([])  # no robots.txt: no restrictions declared
+            elif 400 <= resp.status_code < 500 and resp.status_code != 429:
+                # RFC 9309 §2.3.1.3: "unavailable" (any 4xx, 401/403 included) = no rules.
+                # 429 is the server asking us to slow down, so it counts as unreachable.
+                parser.parse([])
             else:
                 parser = None
         except httpx.HTTPError:
@@ -221,17 +224,19 @@ class PoliteClient:
         etag: str = "",
         last_modified: str = "",
         previous: str | os.PathLike[str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> FetchResult:
         """Fetch ``url`` into ``dest`` (written atomically). Never raises for HTTP trouble:
         the outcome, including failures, is in the returned :class:`FetchResult`.
 
         ``etag``/``last_modified``/``previous``: the earlier snapshot's validators and body; a
-        304 copies ``previous`` to ``dest``.
+        304 copies ``previous`` to ``dest``. ``headers``: extra request headers (``Range`` for a
+        first slice of a large file).
         """
         result = FetchResult(url=url)
         dest = Path(dest)
         current = url
-        headers: dict[str, str] = {}
+        headers = dict(headers or {})
         if previous is not None and Path(previous).is_file():
             if etag:
                 headers["If-None-Match"] = etag

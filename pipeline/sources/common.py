@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
 from pipeline.committees import CommitteeError, body_of_committee, split_committee
 from pipeline.schema import RecordError
 from pipeline.utils.text import clean_text
@@ -24,6 +26,8 @@ __all__ = [
     "committee_or_none",
     "dash_empty",
     "decode_body",
+    "jsonl_records",
+    "read_html",
     "to_iso_date",
 ]
 
@@ -69,6 +73,20 @@ def decode_body(content: bytes | str) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         return content.decode("cp1252", errors="replace")
+
+
+def read_html(
+    content: bytes | str, source: str, url: str, errors: list[RecordError] | None = None
+) -> HTMLParser | None:
+    """Parsed HTML of a response body, or ``None`` when even the lenient parser gives up
+    (selectolax raises on some pathological inputs); then an "unreadable HTML" error naming
+    ``url`` is appended to ``errors`` when given."""
+    try:
+        return HTMLParser(decode_body(content))
+    except Exception as exc:
+        if errors is not None:
+            errors.append(RecordError(source, url, f"unreadable HTML: {exc}"))
+        return None
 
 
 def dash_empty(value: Any) -> str:
@@ -131,3 +149,16 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | 
             yield lineno, f"bad JSON: {exc.msg} (column {exc.colno})"
             continue
         yield lineno, rec if isinstance(rec, dict) else "line is not a JSON object"
+
+
+def jsonl_records(
+    content: bytes | str, source: str, location: str, errors: list[RecordError]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(location:line, object)`` for each usable line of a JSON Lines body; a line that is
+    not a JSON object becomes an error in ``errors`` (naming ``location:line``)."""
+    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
+        where = f"{location}:{lineno}"
+        if isinstance(rec, str):
+            errors.append(RecordError(source, where, rec))
+            continue
+        yield where, rec

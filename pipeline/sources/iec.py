@@ -14,9 +14,7 @@ import html
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
-
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from urllib.parse import unquote, urljoin
 
 from pipeline.committees import body_of_committee
 from pipeline.schema import RecordError
@@ -25,7 +23,8 @@ from pipeline.sources.common import (
     committee_or_none,
     dash_empty,
     decode_body,
-    jsonl_objects,
+    jsonl_records,
+    read_html,
     to_iso_date,
 )
 from pipeline.stages import iec_stage_group
@@ -35,28 +34,37 @@ from pipeline.utils.text import clean_text, html_to_text
 __all__ = [
     "FSP_ORG_IDS",
     "committee_from_url",
+    "dashboard_page",
     "dashboard_url",
     "extract_js_object",
     "parse_committee_records",
     "parse_dashboard",
     "parse_publication_page",
+    "parse_publications_export",
     "parse_search_json",
     "parse_work_programme",
+    "publications_export_link",
+    "reference_number",
+    "search_number",
 ]
 
 SOURCE = "iec"
 
-# Canonical committee -> IEC dashboard FSP_ORG_ID (sources.md §3.1 [V], from a public scraper).
+# Canonical committee -> IEC dashboard FSP_ORG_ID. Every id is in the public list that
+# sources.md §3.1 quotes [V] (a public scraper's map, with the SyC/JSyC ids of real page-186
+# links). Ids that list does not hold were dropped rather than kept unsourced: "CISPR" (1298)
+# and "IEC TC 66" (1253). TA 19 (22359) is left out because it is a group of TC 100, not a
+# committee of its own. Add an id here only with a public source for it.
 FSP_ORG_IDS: dict[str, str] = {
     "IEC TC 1": "1231", "IEC TC 2": "1221", "IEC TC 3": "1222", "IEC TC 4": "1228",
     "IEC TC 8": "1240", "IEC TC 9": "1248", "IEC TC 13": "1258", "IEC TC 21": "1290",
     "IEC TC 23": "1299", "IEC TC 34": "1235", "IEC TC 45": "1244", "IEC SC 46A": "1363",
     "IEC SC 46C": "1366", "IEC TC 47": "1251", "IEC TC 57": "1273", "IEC TC 61": "1236",
     "IEC TC 62": "1245", "IEC TC 64": "1249", "IEC TC 65": "1250", "IEC SC 65A": "1369",
-    "IEC SC 65E": "1452", "IEC TC 66": "1253", "IEC TC 69": "1255", "IEC TC 77": "1265",
+    "IEC SC 65E": "1452", "IEC TC 69": "1255", "IEC TC 77": "1265",
     "IEC TC 80": "1271", "IEC TC 82": "1276", "IEC TC 86": "1279", "IEC TC 100": "1297",
     "IEC TC 103": "1307", "IEC TC 106": "1303", "IEC TC 108": "1311", "IEC TC 110": "1313",
-    "IEC TC 114": "1316", "IEC TC 124": "20537", "IEC TC 125": "23165", "CISPR": "1298",
+    "IEC TC 114": "1316", "IEC TC 124": "20537", "IEC TC 125": "23165",
     "CISPR/A": "1327", "IEC SyC Smart Energy": "11825", "IEC SyC Smart Cities": "13073",
     "IEC SyC AAL": "11827", "IEC SyC LVDC": "20447", "IEC SyC SM": "22328",
     "ISO/IEC JTC 1": "3387", "ISO/IEC JTC 1/SC 2": "3394", "ISO/IEC JTC 1/SC 6": "3411",
@@ -75,6 +83,37 @@ _ORG_TO_COMMITTEE = {v: k for k, v in FSP_ORG_IDS.items()}
 def dashboard_url(org_id: str, page: int = 7, base: str = "https://www.iec.ch") -> str:
     """``https://www.iec.ch/dyn/www/f?p=103:7:0::::FSP_ORG_ID,FSP_LANG_ID:1273,25``."""
     return f"{base.rstrip('/')}/dyn/www/f?p=103:{page}:0::::FSP_ORG_ID,FSP_LANG_ID:{org_id},25"
+
+
+def dashboard_page(committee: str) -> int:
+    """APEX page of a committee's dashboard: 186 for systems committees (``SyC``) and joint
+    systems committees (``JSyC``), as in their real links (sources.md §3.1); 7 otherwise."""
+    return 186 if re.search(r"\bJ?SyC\b", committee) else 7
+
+
+_ED = re.compile(r"\s+ED\s*\d+(?:\.\d+)?\s*$", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\d-])(\d{3,5}(?:-\d+)*)")
+
+
+def search_number(reference: str) -> str:
+    """The publication number to ask the webstore search for, or ``""`` when there is none.
+
+    ``"IEC TS 63353 ED1"`` -> ``"63353"``; ``"IEC 61508-3 ED3"`` -> ``"61508-3"``. A proposal
+    (``"PNW TS 57-2235"``: TC 57's document 2235, not a publication number) gives ``""``: its
+    digits would make the search (which matches substrings) return unrelated publications.
+    """
+    text = _ED.sub("", reference or "").strip()
+    if re.match(r"^(?:IEC\s+)?PNW\b", text, re.IGNORECASE):
+        return ""
+    m = _NUMBER.search(text)
+    return m.group(1) if m else ""
+
+
+def reference_number(reference: str) -> str:
+    """Number of a published reference: ``"ISO/IEC 27001:2022/AMD1:2024"`` -> ``"27001"``,
+    ``"IEC 62368-1:2023 RLV"`` -> ``"62368-1"`` (the part before ``:``; ``""`` if none)."""
+    m = _NUMBER.search((reference or "").split(":", 1)[0])
+    return m.group(1) if m else ""
 
 
 def committee_from_url(url: str) -> str:
@@ -165,11 +204,16 @@ def _hit_records(src: dict[str, Any], committee_hint: str) -> tuple[list[dict[st
     return records, dropped
 
 
-def parse_search_json(content: bytes | str, url: str, committee: str = "") -> ParseOutput:
+def parse_search_json(
+    content: bytes | str, url: str, committee: str = "", number: str = ""
+) -> ParseOutput:
     """A webstore search response -> publication and project records.
 
     ``committee`` is the committee this search was made for (the API does not say); a hit that
-    carries its own ``committee`` field wins. Records keep ``committee == ""`` when neither
+    carries its own ``committee`` field wins. ``number`` is the publication number the search
+    asked for: the search matches substrings, so a hit whose own number differs (``62443`` for
+    ``2443``) is not that committee's and is left out (counted in ``dropped``; the number is
+    listed in ``extra["other_numbers"]``). Records keep ``committee == ""`` when nothing
     knows it: the caller resolves or reports them.
     """
     out = ParseOutput()
@@ -193,6 +237,10 @@ def parse_search_json(content: bytes | str, url: str, committee: str = "") -> Pa
             continue
         if not dash_empty(src.get("reference", "")) or not dash_empty(src.get("title", "")):
             out.errors.append(RecordError(SOURCE, where, "hit without reference or title"))
+            continue
+        if number and reference_number(str(src.get("reference") or "")) != number:
+            out.dropped += 1
+            out.extra.setdefault("other_numbers", []).append(str(src.get("reference") or ""))
             continue
         records, dropped = _hit_records(src, committee)
         out.records.extend(records)
@@ -233,10 +281,8 @@ def parse_publication_page(content: bytes | str, url: str, committee: str = "") 
     (``underDevelopmentProduct``) from the Alpine.js ``x-data`` literals (sources.md §3.3)."""
     out = ParseOutput()
     page = decode_body(content)
-    try:
-        tree = HTMLParser(page)
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(page, SOURCE, url, out.errors)
+    if tree is None:
         return out
     node = tree.css_first("h1") or tree.css_first("title")
     title = clean_text(node.text(deep=True)) if node is not None else ""
@@ -302,10 +348,8 @@ def parse_dashboard(content: bytes | str, url: str) -> ParseOutput:
     after the ``<ref> Scope`` heading up to the next section. No scope heading = layout drift.
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     for node in tree.css("nav, header, footer, script, style"):
         node.decompose()
@@ -346,7 +390,7 @@ def parse_dashboard(content: bytes | str, url: str) -> ParseOutput:
             reference=committee,
             title=title,
             text="\n".join(scope_lines),
-            url=dashboard_url(m.group(1)) if m else safe_url(url),
+            url=dashboard_url(m.group(1), dashboard_page(committee)) if m else safe_url(url),
             org=m.group(1) if m else "",
         )
     )
@@ -382,10 +426,8 @@ def parse_work_programme(content: bytes | str, url: str, committee: str = "") ->
     publication date columns are optional. No such table = layout drift (an error).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     committee_, group = _canonical(committee or committee_from_url(url))
     found_table = False
@@ -435,15 +477,48 @@ def parse_work_programme(content: bytes | str, url: str, committee: str = "") ->
     return out
 
 
+def publications_export_link(content: bytes | str, url: str) -> str:
+    """The SpreadsheetML export link of a committee's publications list (APEX page 22: an
+    ``<a href>`` holding ``f?p=`` inside ``div.dash-thread``, sources.md §3.1), absolute, or
+    ``""`` when the page has none."""
+    tree = read_html(content, SOURCE, "")
+    if tree is None:
+        return ""
+    for a in tree.css("div.dash-thread a[href]"):
+        href = a.attributes.get("href") or ""
+        if "f?p=" in href:
+            return urljoin(url, href)
+    return ""
+
+
+def parse_publications_export(content: bytes | str) -> list[str]:
+    """References of a SpreadsheetML publications export (``<Row><Cell><Data>``; the first two
+    rows are a header and a description; the ``Reference`` column is found by its header)."""
+    text = decode_body(content)
+    rows = []
+    for row in re.findall(r"<(?:ss:)?Row\b.*?</(?:ss:)?Row>", text, re.DOTALL | re.IGNORECASE):
+        cells = re.findall(r"<(?:ss:)?Data\b[^>]*>(.*?)</(?:ss:)?Data>", row, re.DOTALL | re.I)
+        rows.append([clean_text(html.unescape(re.sub(r"<[^>]+>", "", c))) for c in cells])
+    header_at = next(
+        (i for i, r in enumerate(rows) if any(c.lower() == "reference" for c in r)), None
+    )
+    if header_at is None:
+        return []
+    col = [c.lower() for c in rows[header_at]].index("reference")
+    # The row after the header is a description ("Publications of TC 57"), not a reference.
+    refs = [
+        r[col]
+        for r in rows[header_at + 1 :]
+        if len(r) > col and re.match(r"(?:IEC|ISO|CISPR)\b", r[col]) and _NUMBER.search(r[col])
+    ]
+    return list(dict.fromkeys(refs))
+
+
 def parse_committee_records(content: bytes | str, location: str) -> ParseOutput:
     """JSONL of committee records (``reference``, ``title``, ``scope``, ``fsp_org_id``, ``url``,
     ``source``) -> ``committee`` items. Third-party pages stay out of ``url``."""
     out = ParseOutput()
-    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
-        where = f"{location}:{lineno}"
-        if isinstance(rec, str):
-            out.errors.append(RecordError(SOURCE, where, rec))
-            continue
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
         reference = dash_empty(rec.get("reference", ""))
         committee, group = _canonical(reference)
         if not committee:

@@ -113,15 +113,25 @@ def deliverable_record(rec: dict[str, Any]) -> dict[str, Any] | str | None:
     }
 
 
-def _names(value: Any, key: str) -> list[tuple[str, str]]:
+# What the datasets put where a liaison has no name: JSON null, "", or these words in the CSV.
+_NO_NAME = {"", "null", "none", "nan", "-"}
+
+
+def _names(value: Any, key: str, keep_unnamed: bool = False) -> list[tuple[str, str]]:
     """Liaison lists in both layouts -> ``[(id, name)]``: official objects ``{id, acronym}`` /
-    ``{id, reference}``, or the simplified list of strings."""
+    ``{id, reference}``, or the simplified list of strings. Entries without a name (``null``,
+    ``"NULL"``, ``""``: about a quarter of the committees have some) are left out: a liaison
+    with no one at the other end is not a declared link."""
     out: list[tuple[str, str]] = []
     for entry in _as_list(value):
         if isinstance(entry, dict):
-            out.append((str(entry.get("id") or ""), str(entry.get(key) or "")))
-        elif entry not in (None, ""):
-            out.append(("", str(entry)))
+            ident, name = str(entry.get("id") or ""), str(entry.get(key) or "").strip()
+        else:
+            ident, name = "", str(entry if entry is not None else "").strip()
+        if name.lower() not in _NO_NAME:
+            out.append((ident, name))
+        elif keep_unnamed and ident:
+            out.append((ident, ""))
     return out
 
 
@@ -134,8 +144,9 @@ def committee_record(rec: dict[str, Any]) -> dict[str, Any] | str:
     committee, group = parsed
     title = dash_empty(_lang(rec.get("title"))) or reference
     declared: list[str] = []
-    orgs = _names(rec.get("organizationLiaisons"), "acronym")
-    if any(i == str(ITU_ORG_ID) or name.strip().upper() == "ITU" for i, name in orgs):
+    # ITU is recognised by its organisation id even where the acronym is missing.
+    orgs = _names(rec.get("organizationLiaisons"), "acronym", keep_unnamed=True)
+    if any(i == str(ITU_ORG_ID) or name.upper() == "ITU" for i, name in orgs):
         declared.append("liaison:ITU")
     for _, name in _names(rec.get("committeeLiaisons"), "reference"):
         target = committee_or_none(name, "ISO")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -24,8 +25,8 @@ from pipeline.sources.common import (
     ParseOutput,
     committee_or_none,
     dash_empty,
-    decode_body,
-    jsonl_objects,
+    jsonl_records,
+    read_html,
     to_iso_date,
 )
 from pipeline.utils.safety import safe_url
@@ -39,10 +40,14 @@ __all__ = [
     "declared_from_liaison",
     "parse_breadcrumb",
     "parse_recommendation_records",
+    "parse_study_group",
+    "parse_study_group_records",
     "parse_wp_block",
     "parse_wp_item",
     "parse_wp_search",
     "public_item_url",
+    "study_group_record",
+    "work_programme_links",
 ]
 
 SOURCE = "itu-t"
@@ -75,6 +80,8 @@ _LABELS: dict[str, str] = {
     "last update": "last_update",
     "study group": "study_group",
     "question": "question",
+    # The real wp_block page names its Question as "Work group: Q9/21 (...)" (captures README).
+    "work group": "question",
     "description": "description",
 }
 # Span id suffixes (sources.md §1.2, from public scraper code [I]); fallback only.
@@ -186,7 +193,8 @@ def _fields_by_text(text: str) -> dict[str, str]:
     """``Label: value`` lines of the visible text (the form sources.md quotes verbatim)."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
-        m = re.match(r"\s*([A-Za-z][A-Za-z ()/.]{1,40}?)\s*:\s*(.*)$", line)
+        # Some page texts prefix table cells with "| " (the real wp_block 10741 text does).
+        m = re.match(r"[\s|]*([A-Za-z][A-Za-z ()/.]{1,40}?)\s*:\s*(.*)$", line)
         if m:
             key = _LABELS.get(_label_key(m.group(1)))
             if key and key not in fields:
@@ -240,18 +248,17 @@ def _date(value: str) -> str:
     return m.group(0) if m else ""
 
 
-def parse_wp_item(content: bytes | str, url: str) -> ParseOutput:
+def parse_wp_item(content: bytes | str, url: str, question: str = "") -> ParseOutput:
     """One ``wp_item.aspx`` page -> one work-item record (or one error naming ``url``).
 
     The record's ``committee`` is the study group of the breadcrumb (or of its Question, or of
-    an explicit "Study group" field); when the page names none it is left ``""`` and the caller
-    decides (never guessed from the series letter).
+    an explicit "Study group" field, or of ``question``: the Question whose listing named this
+    item when it was fetched); when none is known it is left ``""`` and the caller decides
+    (never guessed from the series letter).
     """
     out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:  # selectolax raises on some pathological inputs
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
         return out
     text = _page_text(tree)
     fields = _fields_by_label(tree)
@@ -267,7 +274,11 @@ def parse_wp_item(content: bytes | str, url: str) -> ParseOutput:
         return out
     crumb_node = tree.css_first('[id$="lbl_full_path"]')
     crumb = parse_breadcrumb(crumb_node.text() if crumb_node is not None else text)
-    question = crumb.get("question") or normalize_question(fields.get("question", ""))
+    question = (
+        crumb.get("question")
+        or normalize_question(fields.get("question", ""))
+        or normalize_question(question)
+    )
     sg = crumb.get("sg", "")
     if not sg and question:
         sg = "SG" + question.split("/")[1]
@@ -313,9 +324,14 @@ def parse_wp_item(content: bytes | str, url: str) -> ParseOutput:
     return out
 
 
+# Numbered headings of a Question text. On a page with markup each heading is its own line;
+# in the page text of the real wp_block pages the whole Description is one line
+# ("Description: 1 Motivation The standardization ... 2 Study items Study items to be ..."), so
+# headings are found inline too. Case-sensitive and numbered in increasing order, so "2
+# questions" or "clause 3 tasks" inside a sentence is not taken for a heading.
 _SECTION = re.compile(
-    r"^\s*(\d)\s*\.?\s+(Motivation|Question|Study items|Tasks|Relationships)\b[^\n]*$",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?:^|(?<=\s))(\d)\s*\.?\s+(Motivation|Question|Study [Ii]tems|Tasks|Relationships)\b"
+    r"(?![ \t]*[a-z])"
 )
 _SECTION_KEY = {
     "motivation": "motivation",
@@ -327,13 +343,17 @@ _SECTION_KEY = {
 
 
 def _sections(text: str) -> dict[str, str]:
-    """Split a Question text on its numbered headings (``1 Motivation`` ... ``4 Relationships``)."""
-    found = list(_SECTION.finditer(text))
+    """Split a Question text on its numbered headings (``1 Motivation`` ... ``4 Relationships``),
+    on their own lines or inline; ``{}`` when fewer than one heading is found."""
+    found: list[re.Match[str]] = []
+    for m in _SECTION.finditer(text):
+        if not found or int(m.group(1)) > int(found[-1].group(1)):
+            found.append(m)
     out: dict[str, str] = {}
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         key = _SECTION_KEY[m.group(2).lower()]
-        out.setdefault(key, clean_text(text[m.end() : end]))
+        out.setdefault(key, clean_text(text[m.end() : end].lstrip(" :\n")))
     return out
 
 
@@ -343,23 +363,38 @@ def _relationship_committees(text: str) -> list[str]:
     return [c for c in found if not c.startswith("Q") and body_of_committee(c) != "ITU-T"]
 
 
-def parse_wp_block(content: bytes | str, url: str) -> ParseOutput:
-    """One ``wp_block.aspx`` page (a Question's text) -> one ``question`` record or an error.
-
-    Lenient: the numbered sections are optional (only 1-2 were seen verbatim, sources.md §1.4);
-    the text is Motivation + Study items + Tasks, ``declared`` holds
-    ``relationship:<committee>`` for ISO/IEC/IEC bodies named under Relationships.
-    """
-    out = ParseOutput()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        out.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
-        return out
+def _read_block(tree: HTMLParser) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``(page text, breadcrumb parts, labelled fields)`` of a wp_block-like page. Fields are
+    read from label cells first, then from ``Label: value`` lines (the real page shows
+    ``Work group:``, ``Title:``, ``Description:`` as lines)."""
     text = _page_text(tree)
     crumb_node = tree.css_first('[id$="lbl_full_path"]')
     crumb = parse_breadcrumb(crumb_node.text() if crumb_node is not None else text)
     fields = _fields_by_label(tree)
+    for key, value in _fields_by_text(text).items():
+        if not dash_empty(fields.get(key, "")):
+            fields[key] = value
+    return text, crumb, fields
+
+
+def parse_wp_block(
+    content: bytes | str, url: str, question: str = "", period: str = ""
+) -> ParseOutput:
+    """One ``wp_block.aspx`` page (a Question's text) -> one ``question`` record or an error.
+
+    The Question comes from the page (breadcrumb, ``Work group: Q9/21`` line, or a ``Question
+    9/21 -`` title prefix), else from ``question``: the name the listing gave when the page was
+    fetched (the real breadcrumb ``[2025-2028] : [SG 21] : [WP4/21]`` has none). ``period`` is
+    the study period the scraper asked for, used when the page shows none. Lenient: the
+    numbered sections are optional; the text is Motivation + Study items + Tasks, ``declared``
+    holds ``relationship:<committee>`` for ISO/IEC/IEC bodies named under Relationships. A page
+    with neither a title nor a known Question is layout drift (an error naming ``url``).
+    """
+    out = ParseOutput()
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
+        return out
+    text, crumb, fields = _read_block(tree)
     title = dash_empty(fields.get("title", ""))
     if not title:
         node = tree.css_first('[id$="lbl_title"]') or tree.css_first("h1, h2, h3")
@@ -367,29 +402,41 @@ def parse_wp_block(content: bytes | str, url: str) -> ParseOutput:
         if heading.lower() not in {"itu-t work programme", "description:"}:
             title = heading
     qm = re.match(r"^\s*Question\s+(\d{1,2})/(\d{1,2})\s*[–—:-]?\s*(.*)$", title, re.DOTALL)
-    question = crumb.get("question", "")
+    from_title = f"Q{int(qm.group(1))}/{int(qm.group(2))}" if qm else ""
     if qm:
-        question = question or f"Q{int(qm.group(1))}/{int(qm.group(2))}"
         title = qm.group(3).strip()
+    found = (
+        crumb.get("question")
+        or normalize_question(fields.get("question", ""))
+        or from_title
+        or normalize_question(question)
+    )
+    title_missing = not title
+    if not title and found:
+        # The page (or this capture of it) shows no title, but the Question is known: keep
+        # its text under the Question's name rather than lose it; flagged for the analyst.
+        n, sg_n = found[1:].split("/")
+        title = f"Question {n}/{sg_n}"
     if not title:
         out.errors.append(RecordError(SOURCE, url, "layout drift: no title found on Question page"))
         return out
-    sections = _sections(text)
-    sg = crumb.get("sg") or ("SG" + question.split("/")[1] if question else "")
-    period = crumb.get("study_period", "")
+    description = fields.get("description", "")
+    sections = _sections(description) or _sections(text)
+    sg = crumb.get("sg") or ("SG" + found.split("/")[1] if found else "")
+    period = crumb.get("study_period", "") or period
     isn = _isn_from_url(url)
-    if question and period:
-        uid = f"ITU-T:question:{period}:{question}"
+    if found and period:
+        uid = f"ITU-T:question:{period}:{found}"
     elif isn:
         uid = f"ITU-T:question:isn-{isn}"
     else:
-        uid = f"ITU-T:question:{question or title[:60]}"
+        uid = f"ITU-T:question:{found or title[:60]}"
     body_text = "\n\n".join(
         sections[k] for k in ("motivation", "study_items", "tasks") if sections.get(k)
     )
     if not body_text:
         # No numbered sections: keep the whole description rather than nothing.
-        body_text = dash_empty(fields.get("description", "")) or ""
+        body_text = dash_empty(description) or ""
     relationships = sections.get("relationships", "")
     out.records.append(
         {
@@ -397,8 +444,8 @@ def parse_wp_block(content: bytes | str, url: str) -> ParseOutput:
             "body": "ITU-T",
             "kind": "question",
             "committee": sg,
-            "group": question,
-            "reference": question,
+            "group": found,
+            "reference": found,
             "title": title,
             "text": body_text,
             "stage": "under study" if period else "",
@@ -406,7 +453,9 @@ def parse_wp_block(content: bytes | str, url: str) -> ParseOutput:
             "declared": [f"relationship:{c}" for c in _relationship_committees(relationships)],
             "isn": isn,
             "study_period": period,
+            "working_party": crumb.get("wp", ""),
             "relationships": relationships,
+            "title_missing": title_missing,
         }
     )
     return out
@@ -440,6 +489,8 @@ class WpSearchPage:
     questions: list[Option] = field(default_factory=list)
     rows: list[ListingRow] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    # A pager (ASP.NET postback links "Page$2"): rows beyond the first page are not here.
+    paged: bool = False
 
 
 def _classify_option(text: str) -> str:
@@ -458,10 +509,8 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
     """Dropdown options (classified by their text, whatever the ``<select>`` id) and listed
     work items (every link to ``wp_item.aspx?isn=N``, with its table row's cells)."""
     page = WpSearchPage()
-    try:
-        tree = HTMLParser(decode_body(content))
-    except Exception as exc:
-        page.errors.append(RecordError(SOURCE, url, f"unreadable HTML: {exc}"))
+    tree = read_html(content, SOURCE, url, page.errors)
+    if tree is None:
         return page
     for select in tree.css("select"):
         for opt in select.css("option"):
@@ -500,12 +549,23 @@ def parse_wp_search(content: bytes | str, url: str) -> WpSearchPage:
             page.rows.append(
                 ListingRow(isn, clean_text(link.text(deep=True)), public_item_url(isn), named)
             )
+    page.paged = any("Page$" in (a.attributes.get("href") or "") for a in tree.css("a[href]"))
     for a in tree.css('a[href*="wp_item.aspx"]'):
         isn = _isn_from_url(a.attributes.get("href") or "")
         if isn and isn not in seen:
             seen.add(isn)
             page.rows.append(ListingRow(isn, clean_text(a.text(deep=True)), public_item_url(isn)))
     return page
+
+
+def work_programme_links(content: bytes | str) -> list[str]:
+    """``href`` of every link to ``wp_search.aspx`` on a page, in page order: the real Question
+    page has a "[Work programme]" link, a second route to the Question's work items."""
+    tree = read_html(content, SOURCE, "")
+    if tree is None:
+        return []
+    hrefs = [a.attributes.get("href") or "" for a in tree.css("a[href]")]
+    return list(dict.fromkeys(h for h in hrefs if "wp_search.aspx" in h.lower()))
 
 
 def parse_recommendation_records(content: bytes | str, location: str) -> ParseOutput:
@@ -515,11 +575,7 @@ def parse_recommendation_records(content: bytes | str, location: str) -> ParseOu
     Errors name ``location:line``. ``committee`` is ``""`` when the record names no SG.
     """
     out = ParseOutput()
-    for lineno, rec in jsonl_objects(decode_body(content).splitlines()):
-        where = f"{location}:{lineno}"
-        if isinstance(rec, str):
-            out.errors.append(RecordError(SOURCE, where, rec))
-            continue
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
         number = dash_empty(rec.get("number", ""))
         title = dash_empty(rec.get("title", ""))
         if not number:
@@ -550,5 +606,151 @@ def parse_recommendation_records(content: bytes | str, location: str) -> ParseOu
                 "text_truncated": bool(rec.get("text_truncated", False)),
                 "title_missing": not title,
             }
+        )
+    return out
+
+
+_SG_HEADING = re.compile(
+    r"^(?:ITU-T\s+)?(?:SG\s*(\d{1,2})|Study\s+Group\s+(\d{1,2}))\s*[:–—-]\s*(.{3,200})$",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(r"\blead\s+study\s+group\b", re.IGNORECASE)
+
+
+def study_group_record(
+    sg: str,
+    *,
+    title: str,
+    mandate: str,
+    lead_roles: str = "",
+    url: str = "",
+    period: str = "",
+    **extras: Any,
+) -> dict[str, Any]:
+    """An ITU-T study group as a ``committee`` item (uid ``ITU-T:committee-SG17``): its
+    ``text`` is the mandate followed by its lead study group roles, the profile the SG side of
+    committee ranking compares with ISO/IEC committee scopes. ``extras`` are kept as columns."""
+    text = "\n\n".join(
+        part
+        for part in (clean_text(mandate), clean_text(lead_roles) and f"Lead study group roles: "
+                     f"{clean_text(lead_roles)}")
+        if part
+    )  # fmt: skip
+    return {
+        "uid": f"ITU-T:committee-{sg}",
+        "body": "ITU-T",
+        "kind": "committee",
+        "committee": sg,
+        "group": "",
+        "reference": sg,
+        "title": title,
+        "text": text,
+        "stage": "",
+        "active": True,
+        "url": safe_url(url),
+        "declared": [],
+        "study_period": period,
+        "lead_roles": clean_text(lead_roles),
+        **extras,
+    }
+
+
+def _sg_from(text: str) -> str:
+    parsed = committee_or_none(text, "ITU-T")
+    return parsed[0] if parsed and re.fullmatch(r"SG\d+", parsed[0]) else ""
+
+
+def parse_study_group(
+    content: bytes | str, url: str, sg: str = "", title: str = "", period: str = ""
+) -> ParseOutput:
+    """A study group's page -> one ITU-T ``committee`` record, or an error naming ``url``.
+
+    Two pages name an SG's mandate (sources.md §1.1/§1.3): its ``wp_block.aspx?isn=<SG isn>``
+    block and ``/en/ITU-T/about/groups/<period>/Pages/sg17.aspx``. Neither layout was seen, so
+    the page is read leniently: ``Title:``/``Description:`` labels (as on the Question blocks),
+    else a ``SG17: Security`` / ``Study Group 17 - Security`` heading with the text after it.
+    The mandate is what comes before the first "lead study group" heading, the lead roles what
+    follows it. ``sg``/``title``/``period`` are what the listing said (``SG17: Security``).
+    """
+    out = ParseOutput()
+    tree = read_html(content, SOURCE, url, out.errors)
+    if tree is None:
+        return out
+    text, crumb, fields = _read_block(tree)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    heading_at = next((i for i, ln in enumerate(lines) if _SG_HEADING.match(ln)), None)
+    heading = _SG_HEADING.match(lines[heading_at]) if heading_at is not None else None
+    number = heading.group(1) or heading.group(2) if heading else ""
+    m = re.search(r"/sg(\d{1,2})\.aspx|/studygroups/\d{4}-\d{4}/(\d{1,2})/", url or "", re.I)
+    found_sg = (
+        _sg_from(sg)
+        or crumb.get("sg", "")
+        or (f"SG{int(number)}" if number else "")
+        or (f"SG{int(m.group(1) or m.group(2))}" if m else "")
+    )
+    name = dash_empty(fields.get("title", "")) or (heading.group(3).strip() if heading else "")
+    name = name or clean_text(title)
+    description = dash_empty(fields.get("description", ""))
+    if not description and heading_at is not None:
+        description = "\n".join(lines[heading_at + 1 :])
+    if normalize_question(fields.get("question", "")) or crumb.get("question"):
+        out.errors.append(
+            RecordError(SOURCE, url, "layout drift: a Question page, not a study group page")
+        )
+        return out
+    if not found_sg or not name or not description:
+        missing = [w for w, v in (("study group", found_sg), ("title", name)) if not v]
+        missing += [] if description else ["mandate text"]
+        out.errors.append(
+            RecordError(SOURCE, url, f"layout drift: no {', '.join(missing)} on study group page")
+        )
+        return out
+    lead_at = _LEAD.search(description)
+    # A mention of "lead study group" inside the first sentences is part of the mandate; the
+    # roles are the section that starts with such a heading further on.
+    if lead_at and lead_at.start() > 0:
+        mandate, lead = description[: lead_at.start()], description[lead_at.start() :]
+        heading_line, _, rest = lead.partition("\n")
+        if len(heading_line) < 60 and rest.strip():
+            lead = rest  # "Lead study group roles" is the heading; the roles follow it
+    else:
+        mandate, lead = description, ""
+    out.records.append(
+        study_group_record(
+            found_sg,
+            title=name,
+            mandate=mandate,
+            lead_roles=lead,
+            url=url,
+            period=crumb.get("study_period", "") or period,
+            isn=_isn_from_url(url),
+        )
+    )
+    return out
+
+
+def parse_study_group_records(content: bytes | str, location: str) -> ParseOutput:
+    """JSONL of study groups (``sg``, ``title``, ``mandate``, ``lead_roles``, ``url``,
+    ``study_period`` and any provenance fields such as ``text_source``) -> ``committee`` items.
+    Errors name ``location:line``."""
+    out = ParseOutput()
+    for where, rec in jsonl_records(content, SOURCE, location, out.errors):
+        sg = _sg_from(str(rec.get("sg") or ""))
+        title = dash_empty(rec.get("title", ""))
+        mandate = dash_empty(rec.get("mandate", ""))
+        if not sg or not title or not mandate:
+            out.errors.append(RecordError(SOURCE, where, "study group without sg, title or text"))
+            continue
+        known = {"sg", "title", "mandate", "lead_roles", "url", "study_period"}
+        out.records.append(
+            study_group_record(
+                sg,
+                title=title,
+                mandate=mandate,
+                lead_roles=dash_empty(rec.get("lead_roles", "")),
+                url=str(rec.get("url") or ""),
+                period=dash_empty(rec.get("study_period", "")),
+                **{k: v for k, v in rec.items() if k not in known and isinstance(v, str | bool)},
+            )
         )
     return out

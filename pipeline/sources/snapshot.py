@@ -32,6 +32,8 @@ __all__ = [
     "MANIFEST",
     "Manifest",
     "ManifestEntry",
+    "ManifestError",
+    "entry_file",
     "finalize_records",
     "parse_snapshot",
     "read_manifest",
@@ -64,46 +66,122 @@ class ManifestEntry:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ManifestEntry:
+        """Build an entry; raises :class:`ValueError` naming the field when ``data`` is not an
+        object or a field has the wrong type (a hand-edited or corrupt manifest)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"entry is a JSON {type(data).__name__}, not an object")
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("path", "source", "kind"):
+            if name not in values:
+                raise ValueError(f"entry has no {name!r}")
+        for name, kind in _ENTRY_TYPES.items():
+            if name in values and values[name] is not None and not isinstance(values[name], kind):
+                raise ValueError(f"entry field {name!r} is a {type(values[name]).__name__}")
+        return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+_ENTRY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "source": str,
+    "kind": str,
+    "url": str,
+    "method": str,
+    "params": dict,
+    "status": int,
+    "sha256": str,
+    "size": int,
+    "error": str,
+}
+
+
+class ManifestError(ValueError):
+    """A ``manifest.json`` that cannot be used at all; the message is ``<file>: <what>``."""
+
+
 @dataclass
 class Manifest:
-    """``manifest.json``: the snapshot's id, when and how it was made, and its entries."""
+    """``manifest.json``: the snapshot's id, when and how it was made, and its entries.
+
+    ``problems`` are findings about the snapshot as a whole that are not pages: entries that
+    could not be read (``"entry 3: ..."``) and what the scraper reported while discovering
+    pages (a listing that listed nothing, a fallback taken); :func:`parse_snapshot` reports
+    each as an error.
+    """
 
     snapshot_id: str
     created: str = ""
     tool: str = "sdo-overlap"
     note: str = ""
     entries: list[ManifestEntry] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "snapshot_id": self.snapshot_id,
             "created": self.created,
             "tool": self.tool,
             "note": self.note,
             "entries": [e.as_dict() for e in self.entries],
         }
+        if self.problems:
+            out["problems"] = self.problems
+        return out
 
 
 def read_manifest(snapshot_dir: str | Path) -> Manifest:
-    """Read ``<dir>/manifest.json``; raises FileNotFoundError / ValueError with the path."""
+    """Read ``<dir>/manifest.json``.
+
+    Raises FileNotFoundError when it is missing and :class:`ManifestError` (``<file>: <what is
+    wrong>``) when it is empty, not JSON, or not a manifest. One malformed entry does not stop
+    the snapshot: it is left out and listed in ``problems`` as ``entry <n>: <why>``.
+    """
     path = Path(snapshot_dir) / MANIFEST
-    data = json.loads(path.read_text("utf-8"))
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ManifestError(f"{path}: empty file (an interrupted or truncated snapshot?)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-        raise ValueError(f"{path}: not a snapshot manifest (no 'entries' list)")
+        raise ManifestError(f"{path}: not a snapshot manifest (no 'entries' list)")
+    entries: list[ManifestEntry] = []
+    problems: list[dict[str, str]] = []
+    for i, item in enumerate(data["entries"], start=1):
+        try:
+            entries.append(ManifestEntry.from_dict(item))
+        except (TypeError, ValueError) as exc:
+            problems.append({"source": "snapshot", "location": f"{path}: entry {i}",
+                             "reason": f"malformed manifest entry skipped: {exc}"})  # fmt: skip
+    for item in data.get("problems") or []:
+        if isinstance(item, dict):
+            problems.append({k: str(item.get(k) or "") for k in ("source", "location", "reason")})
     return Manifest(
         snapshot_id=str(data.get("snapshot_id") or Path(snapshot_dir).name),
         created=str(data.get("created") or ""),
         tool=str(data.get("tool") or ""),
         note=str(data.get("note") or ""),
-        entries=[ManifestEntry.from_dict(e) for e in data["entries"] if isinstance(e, dict)],
+        entries=entries,
+        problems=problems,
     )
+
+
+def entry_file(root: Path, rel: str) -> Path | None:
+    """``root/rel`` resolved, or ``None`` when it lies outside ``root`` (``../x``, an absolute
+    path, a symlink out): a manifest may only name files inside its own snapshot folder."""
+    if not rel:
+        return None
+    base = root.resolve()
+    target = (base / rel).resolve()
+    return target if target.is_relative_to(base) else None
 
 
 def write_manifest(snapshot_dir: str | Path, manifest: Manifest) -> Path:
@@ -128,12 +206,14 @@ def _iso(parse_jsonl: Callable[..., ParseOutput], parse_csv: Callable[..., Parse
     return run
 
 
-def _page(fn: Callable[..., ParseOutput], with_committee: bool = False):
+def _page(fn: Callable[..., ParseOutput], *hints: str):
+    """Run ``fn(content, url, **hints)`` with the named hints taken from the entry's
+    ``params``: what the scraper knew when it fetched the page (the committee a search was made
+    for, the Question whose listing named an item), which the page itself may not show."""
+
     def run(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
-        content = path.read_bytes()
-        if with_committee:
-            return fn(content, entry.url or rel, str(entry.params.get("committee") or ""))
-        return fn(content, entry.url or rel)
+        given = {h: str(entry.params.get(h) or "") for h in hints if entry.params.get(h)}
+        return fn(path.read_bytes(), entry.url or rel, **given)
 
     return run
 
@@ -152,18 +232,28 @@ def _search_page(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
     return out
 
 
+def _iec_publications(path: Path, entry: ManifestEntry, rel: str) -> ParseOutput:
+    """A committee's publications list or its export: discovery only (no items)."""
+    out = ParseOutput()
+    out.extra["listed"] = len(iec.parse_publications_export(path.read_bytes()))
+    return out
+
+
 _PARSERS: dict[str, Callable[[Path, ManifestEntry, str], ParseOutput]] = {
-    "wp_item": _page(itu_t.parse_wp_item),
-    "wp_block": _page(itu_t.parse_wp_block),
+    "wp_item": _page(itu_t.parse_wp_item, "question"),
+    "wp_block": _page(itu_t.parse_wp_block, "question", "period"),
+    "itu_sg": _page(itu_t.parse_study_group, "sg", "title", "period"),
+    "itu_sg_records": _records_file(itu_t.parse_study_group_records),
     "wp_search": _search_page,
     "itu_recommendation_records": _records_file(itu_t.parse_recommendation_records),
     "iso_deliverables": _iso(iso.parse_deliverables_jsonl, iso.parse_deliverables_csv),
     "iso_committees": _iso(iso.parse_committees_jsonl, iso.parse_committees_csv),
-    "iec_search": _page(iec.parse_search_json, with_committee=True),
-    "iec_publication_page": _page(iec.parse_publication_page, with_committee=True),
+    "iec_search": _page(iec.parse_search_json, "committee", "number"),
+    "iec_publication_page": _page(iec.parse_publication_page, "committee"),
     "iec_dashboard": _page(iec.parse_dashboard),
-    "iec_work_programme": _page(iec.parse_work_programme, with_committee=True),
+    "iec_work_programme": _page(iec.parse_work_programme, "committee"),
     "iec_committee_records": _records_file(iec.parse_committee_records),
+    "iec_publications": _iec_publications,
 }
 KINDS: tuple[str, ...] = (*_PARSERS, *_BOOKKEEPING)
 
@@ -187,6 +277,48 @@ def _resolve_committees(records: list[dict[str, Any]], bodies: Iterable[str]) ->
         if len(found) == 1:
             rec["committee"] = found.pop()
             rec["committee_source"] = "same standard elsewhere in snapshot: " + ", ".join(keys)
+
+
+def _project_key(rec: dict[str, Any]) -> str:
+    """``"IEC TS 63353|1"`` for an IEC project (reference without ``ED<n>``, edition number),
+    ``""`` for anything else. The work programme writes ``IEC TS 63353 ED1``; the webstore
+    lifecycle writes ``IEC TS 63353`` with ``edition`` ``"1.0"``."""
+    if rec.get("kind") != "project" or not str(rec.get("uid", "")).startswith("IEC:"):
+        return ""
+    reference = str(rec.get("reference") or "")
+    m = re.search(r"\s+ED\s*(\d+)(?:\.\d+)?\s*$", reference, re.IGNORECASE)
+    edition = m.group(1) if m else str(rec.get("edition") or "").split(".")[0]
+    base = re.sub(r"\s+", " ", reference[: m.start()] if m else reference).strip().upper()
+    return f"{base}|{edition}" if base and edition else ""
+
+
+def merge_duplicate_projects(
+    raw: list[tuple[str, str, dict[str, Any]]],
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """One record per IEC project: the same project from the work programme (page 23) and from
+    a webstore lifecycle comes under two uids. The first one seen is kept, its empty fields are
+    filled from the other, and ``also_uid`` names the uid merged into it.
+
+    ``raw``: ``(source, location, record)`` triples; returns the list without the duplicates.
+    """
+    first: dict[str, dict[str, Any]] = {}
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for source, location, rec in raw:
+        key = _project_key(rec)
+        kept = first.get(key) if key else None
+        if kept is None:
+            if key:
+                first[key] = rec
+            out.append((source, location, rec))
+            continue
+        if rec.get("uid") == kept.get("uid"):
+            continue  # the very same record twice (two searches found it): nothing to merge
+        for name, value in rec.items():
+            if value not in ("", None, []) and kept.get(name) in ("", None, []):
+                kept[name] = value
+        also = [u for u in str(kept.get("also_uid") or "").split("; ") if u]
+        kept["also_uid"] = "; ".join(dict.fromkeys([*also, str(rec.get("uid"))]))
+    return out
 
 
 def _close_past_question(rec: dict[str, Any], fetched_at: str) -> None:
@@ -281,9 +413,12 @@ def parse_snapshot(
         sources.append(row)
         pages[entry.source] += 1
         problem = ""
-        file = root / entry.path if entry.path else None
+        file = entry_file(root, entry.path)
         if entry.error:
             problem = f"fetch failed: {entry.error}"
+        elif entry.path and file is None:
+            # Never read: a manifest must not make the run read files outside its snapshot.
+            problem = f"path {entry.path!r} lies outside the snapshot folder; entry not read"
         elif file is None or not file.is_file():
             problem = f"file missing from snapshot: {entry.path!r}"
         elif entry.kind not in _PARSERS:
@@ -326,6 +461,15 @@ def parse_snapshot(
                     f"failed (more than {failure_share:.0%}); check the parser against a live page",
                 ),
             )
+    for problem in manifest.problems:
+        errors.append(
+            RecordError(
+                problem.get("source") or "snapshot",
+                problem.get("location") or str(root),
+                problem.get("reason") or "",
+            )
+        )
+    raw = merge_duplicate_projects(raw)
     _resolve_committees([r for _, _, r in raw], resolve_committees)
     items, item_errors = finalize_records(raw, snapshot)
     errors.extend(item_errors)
