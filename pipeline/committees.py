@@ -24,7 +24,7 @@ __all__ = [
     "split_committee",
 ]
 
-# Joint technical committees administered by IEC are written IEC/ISO (docs/architecture.md: ``IEC/ISO JTC 3``).
+# Joint technical committees administered by IEC are written IEC/ISO (``IEC/ISO JTC 3``).
 _IEC_ADMINISTERED_JTCS = {"3"}
 # IEC management and advisory bodies that publish documents in their own name.
 _IEC_BODIES = {"ACEA", "ACEC", "ACEE", "ACOS", "ACSEC", "ACTAD", "CAB", "MSB", "SMB", "CB", "SB"}
