@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from pipeline.fetch.params import FetchParams
 from pipeline.utils.io import atomic_path, atomic_write_text, new_run_id
 
 __all__ = ["parse_base_urls", "register"]
@@ -35,6 +36,20 @@ BaseUrls = Annotated[
     list[str] | None, typer.Option(help="body=URL, e.g. iso=http://127.0.0.1:8080")
 ]
 Period = Annotated[str, typer.Option(help="ITU-T study period, e.g. 2025-2028")]
+ConfigFile = Annotated[
+    Path | None, typer.Option(help="TOML config laid over the defaults (its [fetch] table).")
+]
+
+
+def _fetch_params(config: Path | None) -> FetchParams:
+    """The ``[fetch]`` table of the typed config (defaults, then ``config``)."""
+    from pipeline.config import ConfigError
+    from pipeline.graph import load_settings
+
+    try:
+        return load_settings(config).fetch
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -56,6 +71,7 @@ def register(app: typer.Typer) -> None:
         resume: Annotated[bool, typer.Option(help="continue an interrupted snapshot")] = False,
         base_url: BaseUrls = None,
         limit: Annotated[int | None, typer.Option(help="cap ITU-T work item pages")] = None,
+        config: ConfigFile = None,
     ) -> None:
         """Fetch the bodies' public pages politely into an immutable raw snapshot.
 
@@ -70,10 +86,20 @@ def register(app: typer.Typer) -> None:
             urls = parse_base_urls(base_url)
         except (ValueError, typer.BadParameter) as exc:
             raise _fail(str(exc)) from None
+        params = _fetch_params(config)
         target = out or Path("data/raw") / new_run_id()
         try:
             with RichScrapeProgress() as progress:
-                report = scrape(target, names, period, urls, resume, limit=limit, progress=progress)
+                report = scrape(
+                    target,
+                    names,
+                    period,
+                    urls,
+                    resume,
+                    limit=limit,
+                    progress=progress,
+                    params=params,
+                )
         except FileExistsError as exc:
             raise _fail(str(exc)) from None
         for body, rep in report.bodies.items():
@@ -91,6 +117,7 @@ def register(app: typer.Typer) -> None:
         bodies: Bodies = "itu-t,iso,iec",
         base_url: BaseUrls = None,
         period: Period = "2025-2028",
+        config: ConfigFile = None,
     ) -> None:
         """Canary: fetch one page of each kind per body, parse it, print a verdict table.
 
@@ -108,7 +135,8 @@ def register(app: typer.Typer) -> None:
         except (ValueError, typer.BadParameter) as exc:
             raise _fail(str(exc)) from None
         hosts = {urlsplit(u).hostname or "" for u in urls.values()}
-        with PoliteClient(hosts, retries=1, max_bytes=4 * 1024 * 1024) as client:
+        options = _fetch_params(config).client_options(canary=True)
+        with PoliteClient(hosts, **options) as client:
             rows = run_canary(client, urls, names, period)
         render(rows, Console())
         code = exit_code(rows)

@@ -30,6 +30,7 @@ from pipeline.areas import AreaParams, find_areas
 from pipeline.config import load_config, stage_params
 from pipeline.embed import CachedEmbedder, EmbedParams, embedding_text, load_embedder
 from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
+from pipeline.fetch.params import FetchParams
 from pipeline.match import MatchParams, match_candidates
 from pipeline.rank import CommitteeParams, RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.triage import TriageParams
@@ -76,6 +77,7 @@ class Config:
     """
 
     run: RunParams = field(default_factory=RunParams)
+    fetch: FetchParams = field(default_factory=FetchParams)
     enrich: EnrichParams = field(default_factory=EnrichParams)
     embed: EmbedParams = field(default_factory=EmbedParams)
     match: MatchParams = field(default_factory=MatchParams)
@@ -96,6 +98,7 @@ class Config:
 # Config field -> its Params class (one TOML table each).
 CONFIG_TABLES: dict[str, type] = {
     "run": RunParams,
+    "fetch": FetchParams,
     "enrich": EnrichParams,
     "embed": EmbedParams,
     "match": MatchParams,

@@ -1,7 +1,7 @@
 """Fetch: one polite HTTP client and the scrapers that write raw snapshots.
 
-Nothing downstream of a snapshot touches the network (DESIGN.md); this package is the only
-place that does.
+Nothing downstream of a snapshot touches the network (docs/architecture.md); this package is the
+only place that does.
 """
 
 from pipeline.fetch.client import FetchResult, PoliteClient

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from pipeline.fetch.client import FetchResult, PoliteClient
+from pipeline.fetch.params import FetchParams
 from pipeline.sources import iec, itu_t
 from pipeline.sources.snapshot import (
     MANIFEST,
@@ -340,6 +341,47 @@ def _question_items(
     return rows
 
 
+def _scrape_question(
+    s: Scraper, base: str, sp: str, sg: Any, q: Any, period: str, limit: int | None
+) -> int:
+    """One Question: its listing and wp_block page, then its work items (at most ``limit``).
+    Returns how many work item pages were requested."""
+    qname = q.text.split(":")[0].strip()
+    hints = {"question": qname, "period": period}
+    listing_url = _search_url(
+        base,
+        isn_sp=sp,
+        isn_sg=sg.value,
+        isn_qu=q.value,
+        isn_status="-1,1,3,7",
+        details=1,
+        view="tab",
+    )
+    listing = s.get(
+        "itu-t", "wp_search", listing_url, f"itu-t/search/q-{q.value}.html", params=hints
+    )
+    block = s.get(
+        "itu-t",
+        "wp_block",
+        base.rstrip("/") + f"/wp_block.aspx?isn={q.value}",
+        f"itu-t/wp_block/isn-{q.value}.html",
+        params=hints,
+    )
+    rows = _question_items(s, base, listing_url, listing, block)
+    if limit is not None:
+        rows = rows[:limit]
+    s.expect("itu-t", len(rows))
+    for row in rows:
+        s.get(
+            "itu-t",
+            "wp_item",
+            base.rstrip("/") + f"/wp_item.aspx?isn={row.isn}",
+            f"itu-t/wp_item/isn-{row.isn}.html",
+            params={"question": qname},
+        )
+    return len(rows)
+
+
 def scrape_itu_t(s: Scraper, base: str, period: str, limit: int | None = None) -> None:
     """wp_search dropdowns -> per SG its mandate, per Question its listing and wp_block page ->
     every wp_item. A dropdown or listing that gives nothing is recorded as a problem."""
@@ -385,40 +427,8 @@ def scrape_itu_t(s: Scraper, base: str, period: str, limit: int | None = None) -
             s.problem("itu-t", sg_url, "no Question options (expected 'Q1/17: ...' entries)")
         s.expect("itu-t", 2 * len(questions))
         for q in questions:
-            qname = q.text.split(":")[0].strip()
-            hints = {"question": qname, "period": period}
-            listing_url = _search_url(
-                base,
-                isn_sp=sp,
-                isn_sg=sg.value,
-                isn_qu=q.value,
-                isn_status="-1,1,3,7",
-                details=1,
-                view="tab",
-            )
-            listing = s.get(
-                "itu-t", "wp_search", listing_url, f"itu-t/search/q-{q.value}.html", params=hints
-            )
-            block = s.get(
-                "itu-t",
-                "wp_block",
-                base.rstrip("/") + f"/wp_block.aspx?isn={q.value}",
-                f"itu-t/wp_block/isn-{q.value}.html",
-                params=hints,
-            )
-            rows = _question_items(s, base, listing_url, listing, block)
-            if limit is not None:
-                rows = rows[: max(0, limit - n_items)]
-            s.expect("itu-t", len(rows))
-            for row in rows:
-                s.get(
-                    "itu-t",
-                    "wp_item",
-                    base.rstrip("/") + f"/wp_item.aspx?isn={row.isn}",
-                    f"itu-t/wp_item/isn-{row.isn}.html",
-                    params={"question": qname},
-                )
-                n_items += 1
+            left = None if limit is None else max(0, limit - n_items)
+            n_items += _scrape_question(s, base, sp, sg, q, period, left)
             if limit is not None and n_items >= limit:
                 return
 
@@ -549,20 +559,23 @@ def scrape(
     limit: int | None = None,
     iec_committees: Iterable[str] | None = None,
     progress: Progress | None = None,
+    params: FetchParams | None = None,
 ) -> ScrapeReport:
     """Scrape ``bodies`` into the snapshot folder ``out_dir``; a report per body.
 
     ``base_urls`` overrides :data:`DEFAULT_BASE_URLS` per body (``{"iso": "http://127.0.0.1:8080"}``);
     the client may contact only their hosts. ``limit`` caps ITU-T work item pages (for trials).
+    ``params``: politeness, retries and limits (``[fetch]``); used when no ``client`` is given.
     Unknown bodies raise :class:`ValueError` before anything is fetched.
     """
     names = check_bodies(bodies)
+    fp = params or FetchParams()
     out = Path(out_dir)
     bases = {**DEFAULT_BASE_URLS, **(base_urls or {})}
     own_client = client is None
     if client is None:
         hosts = {urlsplit(u).hostname or "" for u in bases.values()}
-        client = PoliteClient(hosts)
+        client = PoliteClient(hosts, **fp.client_options())
     scraper = Scraper(out, client, resume=resume, progress=progress)
     try:
         for body in names:
@@ -572,7 +585,13 @@ def scrape(
             elif body == "iso":
                 scrape_iso(scraper, bases["iso"])
             else:
-                scrape_iec(scraper, bases["iec"], bases["iec-webstore"], iec_committees)
+                scrape_iec(
+                    scraper,
+                    bases["iec"],
+                    bases["iec-webstore"],
+                    iec_committees,
+                    max_searches=fp.iec_max_searches,
+                )
     finally:
         if own_client:
             client.close()

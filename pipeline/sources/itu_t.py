@@ -377,6 +377,17 @@ def _read_block(tree: HTMLParser) -> tuple[str, dict[str, str], dict[str, str]]:
     return text, crumb, fields
 
 
+def _block_title(tree: HTMLParser, fields: dict[str, str]) -> str:
+    """The ``Title:`` line, else the title element or first heading (not the site's banner)."""
+    title = dash_empty(fields.get("title", ""))
+    if not title:
+        node = tree.css_first('[id$="lbl_title"]') or tree.css_first("h1, h2, h3")
+        heading = clean_text(node.text(deep=True)) if node is not None else ""
+        if heading.lower() not in {"itu-t work programme", "description:"}:
+            title = heading
+    return title
+
+
 def parse_wp_block(
     content: bytes | str, url: str, question: str = "", period: str = ""
 ) -> ParseOutput:
@@ -395,12 +406,7 @@ def parse_wp_block(
     if tree is None:
         return out
     text, crumb, fields = _read_block(tree)
-    title = dash_empty(fields.get("title", ""))
-    if not title:
-        node = tree.css_first('[id$="lbl_title"]') or tree.css_first("h1, h2, h3")
-        heading = clean_text(node.text(deep=True)) if node is not None else ""
-        if heading.lower() not in {"itu-t work programme", "description:"}:
-            title = heading
+    title = _block_title(tree, fields)
     qm = re.match(r"^\s*Question\s+(\d{1,2})/(\d{1,2})\s*[–—:-]?\s*(.*)$", title, re.DOTALL)
     from_title = f"Q{int(qm.group(1))}/{int(qm.group(2))}" if qm else ""
     if qm:

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,11 @@ from pipeline.results import ParsedInput
 from pipeline.schema import RecordError, SchemaError, items_frame, normalize_item
 from pipeline.sources import iec, iso, itu_t
 from pipeline.sources.common import ATTRIBUTION, ParseOutput
-from pipeline.utils.io import atomic_write_text, open_text, sha256_bytes, sha256_file
+from pipeline.utils.io import atomic_write_text, open_text, sha256_file
 
 __all__ = [
-    "KINDS",
     "MANIFEST",
+    "PAGE_KINDS",
     "Manifest",
     "ManifestEntry",
     "ManifestError",
@@ -52,7 +52,7 @@ class ManifestEntry:
 
     path: str
     source: str  # "itu-t" | "iso" | "iec"
-    kind: str  # see KINDS
+    kind: str  # see PAGE_KINDS
     url: str = ""
     method: str = "GET"
     params: dict[str, Any] = field(default_factory=dict)
@@ -255,7 +255,7 @@ _PARSERS: dict[str, Callable[[Path, ManifestEntry, str], ParseOutput]] = {
     "iec_committee_records": _records_file(iec.parse_committee_records),
     "iec_publications": _iec_publications,
 }
-KINDS: tuple[str, ...] = (*_PARSERS, *_BOOKKEEPING)
+PAGE_KINDS: tuple[str, ...] = (*_PARSERS, *_BOOKKEEPING)
 
 
 def _resolve_committees(records: list[dict[str, Any]], bodies: Iterable[str]) -> None:
@@ -371,6 +371,55 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def _source_row(entry: ManifestEntry, location: str) -> dict[str, Any]:
+    """The *Sources and errors* row of one manifest entry (counts filled in after parsing)."""
+    return {
+        "source": entry.source,
+        "kind": entry.kind,
+        "location": location,
+        "path": entry.path,
+        "records": 0,
+        "errors": 0,
+        "dropped": 0,
+        "sha256": entry.sha256,
+        "fetched_at": entry.fetched_at,
+        "status": entry.status,
+    }
+
+
+def _readable_entry(root: Path, entry: ManifestEntry) -> tuple[Path | None, str]:
+    """``(file, "")`` when the entry can be parsed, else ``(file or None, what is wrong)``."""
+    file = entry_file(root, entry.path)
+    if entry.error:
+        return file, f"fetch failed: {entry.error}"
+    if entry.path and file is None:
+        # Never read: a manifest must not make the run read files outside its snapshot.
+        return None, f"path {entry.path!r} lies outside the snapshot folder; entry not read"
+    if file is None or not file.is_file():
+        return file, f"file missing from snapshot: {entry.path!r}"
+    if entry.kind not in _PARSERS:
+        return file, f"unknown manifest kind {entry.kind!r}"
+    if entry.sha256 and sha256_file(file) != entry.sha256:
+        return file, "sha256 mismatch: file changed after it was fetched; entry skipped"
+    return file, ""
+
+
+def _layout_alarms(
+    pages: Mapping[str, int], failed: Mapping[str, int], failure_share: float, where: str
+) -> list[RecordError]:
+    """One loud error per source whose share of failed pages exceeds ``failure_share``."""
+    return [
+        RecordError(
+            source,
+            where,
+            f"site layout may have changed: {failed[source]} of {n} {source} pages "
+            f"failed (more than {failure_share:.0%}); check the parser against a live page",
+        )
+        for source, n in pages.items()
+        if n and failed.get(source, 0) / n > failure_share
+    ]
+
+
 def parse_snapshot(
     path: str | Path,
     *,
@@ -398,33 +447,10 @@ def parse_snapshot(
         if entry.kind in _BOOKKEEPING:
             continue
         location = entry.url or entry.path
-        row: dict[str, Any] = {
-            "source": entry.source,
-            "kind": entry.kind,
-            "location": location,
-            "path": entry.path,
-            "records": 0,
-            "errors": 0,
-            "dropped": 0,
-            "sha256": entry.sha256,
-            "fetched_at": entry.fetched_at,
-            "status": entry.status,
-        }
+        row = _source_row(entry, location)
         sources.append(row)
         pages[entry.source] += 1
-        problem = ""
-        file = entry_file(root, entry.path)
-        if entry.error:
-            problem = f"fetch failed: {entry.error}"
-        elif entry.path and file is None:
-            # Never read: a manifest must not make the run read files outside its snapshot.
-            problem = f"path {entry.path!r} lies outside the snapshot folder; entry not read"
-        elif file is None or not file.is_file():
-            problem = f"file missing from snapshot: {entry.path!r}"
-        elif entry.kind not in _PARSERS:
-            problem = f"unknown manifest kind {entry.kind!r}"
-        elif entry.sha256 and sha256_file(file) != entry.sha256:
-            problem = "sha256 mismatch: file changed after it was fetched; entry skipped"
+        file, problem = _readable_entry(root, entry)
         if problem:
             errors.append(RecordError(entry.source, location, problem))
             failed[entry.source] += 1
@@ -450,25 +476,13 @@ def parse_snapshot(
             failed[entry.source] += 1
         if out.records:
             used.add(entry.source)
-    for source, n in pages.items():
-        if n and failed[source] / n > failure_share:
-            errors.insert(
-                0,
-                RecordError(
-                    source,
-                    str(root),
-                    f"site layout may have changed: {failed[source]} of {n} {source} pages "
-                    f"failed (more than {failure_share:.0%}); check the parser against a live page",
-                ),
-            )
-    for problem in manifest.problems:
-        errors.append(
-            RecordError(
-                problem.get("source") or "snapshot",
-                problem.get("location") or str(root),
-                problem.get("reason") or "",
-            )
+    errors[:0] = _layout_alarms(pages, failed, failure_share, str(root))
+    errors.extend(
+        RecordError(
+            p.get("source") or "snapshot", p.get("location") or str(root), p.get("reason") or ""
         )
+        for p in manifest.problems
+    )
     raw = merge_duplicate_projects(raw)
     _resolve_committees([r for _, _, r in raw], resolve_committees)
     items, item_errors = finalize_records(raw, snapshot)
@@ -482,8 +496,3 @@ def parse_snapshot(
         sources=sources,
         attribution=[ATTRIBUTION[s] for s in ("iso", "itu-t", "iec") if s in used],
     )
-
-
-def sha256_of(data: bytes) -> str:
-    """Hex sha256 of ``data`` (what manifest entries record)."""
-    return sha256_bytes(data)
