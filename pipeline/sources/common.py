@@ -16,7 +16,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from pipeline.committees import CommitteeError, body_of_committee, split_committee
+from pipeline.committees import CommitteeError, split_committee
 from pipeline.schema import RecordError
 from pipeline.utils.text import clean_text
 
@@ -104,11 +104,6 @@ def committee_or_none(raw: str, body_hint: str | None = None) -> tuple[str, str]
         return split_committee(raw, body_hint)
     except CommitteeError:
         return None
-
-
-def body_for(committee: str) -> str:
-    """Body of a canonical committee (``ISO/IEC`` for joint committees)."""
-    return body_of_committee(committee)
 
 
 _WS = re.compile(r"\s+")
