@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pipeline.errors import UserError
+
 __all__ = ["register"]
 
 console = Console(stderr=True)
@@ -30,8 +32,7 @@ def register(app: typer.Typer) -> None:
 
         for name in ("candidate_pairs.csv", "committee_pairs.csv"):
             if not (run_dir / name).is_file():
-                console.print(f"[red]error:[/red] {run_dir / name} not found")
-                raise typer.Exit(2)
+                raise UserError("not found: is this a run folder?", run_dir / name)
         typer.echo(summary_json(evaluate_run(run_dir, gold)))
 
     @app.command("evaluate-corpus")
@@ -53,19 +54,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
-        from pipeline.config import ConfigError, load_config
+        from pipeline.config import load_config
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
 
-        try:
-            cfg = load_config(config)
-        except ConfigError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
-
-        for path in (corpus, gold):
+        cfg = load_config(config)
+        for path, option in ((corpus, "--corpus"), (gold, "--gold")):
             if not path.exists():
-                console.print(f"[red]error:[/red] {path} not found")
-                raise typer.Exit(2)
+                raise UserError("not found", path, key=option)
         command = "sdo-overlap " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         result = evaluate_corpus(
             corpus,

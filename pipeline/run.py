@@ -7,8 +7,6 @@ holds a whole run or does not exist, and no run ever writes over an earlier one.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import random
 import time
@@ -23,16 +21,20 @@ import pandas as pd
 
 from pipeline import __version__
 from pipeline.areas import AreaParams, find_areas
-from pipeline.config import load_config, section, stage_params
+from pipeline.config import section, stage_params
 from pipeline.embed import CachedEmbedder, Embedder, EmbedParams, embedding_text, load_embedder
 from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
+from pipeline.errors import UserError
 from pipeline.export import write_outputs
 from pipeline.match import MatchParams
+from pipeline.preflight import check_run
 from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
 from pipeline.results import ParsedInput, RunResult
 from pipeline.sources import load_item_files, parse_snapshot
+from pipeline.sources.items_files import duplicate_uid_errors
 from pipeline.triage import TriageParams, carry_over
-from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
+from pipeline.utils.io import atomic_write_text, json_text, sha256_file
+from pipeline.utils.runfolder import create_partial, publish_partial, remove_partial
 from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = ["RunError", "RunOptions", "run_pipeline"]
@@ -40,7 +42,7 @@ __all__ = ["RunError", "RunOptions", "run_pipeline"]
 Progress = Callable[[str], None]
 
 
-class RunError(RuntimeError):
+class RunError(UserError, RuntimeError):
     """A run that cannot start or finish (no inputs, no items); the message says why."""
 
 
@@ -58,6 +60,7 @@ class RunOptions:
     config_path: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     previous: Path | None = None
+    allow_unplaced_decisions: bool = False
     cache_dir: Path = Path("models")
     embedder: Embedder | None = None
     nlp: Any = None
@@ -96,17 +99,20 @@ def _seed_everything(seed: int) -> None:
 
 
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
-    """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row."""
+    """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row
+    and the later one is reported as an error (:func:`duplicate_uid_errors`)."""
     if len(parts) == 1:
         return parts[0]
     merged = ParsedInput()
+    for p in parts:
+        merged.errors.extend(p.errors)
     for name in ("items", "committees"):
         frames = [getattr(p, name) for p in parts if not getattr(p, name).empty]
         if frames:
             combined = pd.concat(frames, ignore_index=True)
+            merged.errors.extend(duplicate_uid_errors(combined))
             setattr(merged, name, combined.drop_duplicates("uid").reset_index(drop=True))
     for p in parts:
-        merged.errors.extend(p.errors)
         merged.sources.extend(p.sources)
         merged.attribution.extend(a for a in p.attribution if a not in merged.attribution)
     return merged
@@ -138,7 +144,15 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     say = progress or (lambda _msg: None)
     if options.snapshot is None and not options.items_files:
         raise RunError("nothing to read: give --snapshot DIR or --items FILE")
-    config = load_config(options.config_path, options.overrides)
+    config = check_run(
+        snapshot=options.snapshot,
+        items_files=options.items_files,
+        out_dir=options.out_dir,
+        config_path=options.config_path,
+        overrides=options.overrides,
+        previous=options.previous,
+        allow_unplaced_decisions=options.allow_unplaced_decisions,
+    )
     run_cfg = section(config, "run")
     seed = int(run_cfg["seed"])
     _seed_everything(seed)
@@ -232,17 +246,12 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
                 committee_pairs,
                 items,
                 params=stage_params(TriageParams, config, "triage"),
+                allow_unplaced=options.allow_unplaced_decisions,
             )
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched
 
-    out_dir = Path(options.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id()
-    while (out_dir / run_id).exists() or (out_dir / f"{run_id}.partial").exists():
-        run_id = new_run_id()
-    partial = out_dir / f"{run_id}.partial"
-    partial.mkdir()
+    partial, run_id = create_partial(Path(options.out_dir))
 
     counts = {
         "items": len(items),
@@ -298,15 +307,10 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     try:
         with timed(timings, "export", say):
             write_outputs(partial, result)
-        atomic_write_text(
-            partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str)
-        )
-        final = out_dir / run_id
-        os.rename(partial, final)
+        atomic_write_text(partial / "run.json", json_text(meta))
+        final = publish_partial(partial)
     except BaseException:
-        # A failed export leaves no half-written run behind.
-        for child in sorted(partial.rglob("*"), reverse=True):
-            child.unlink() if child.is_file() else child.rmdir()
-        partial.rmdir()
+        # A failed or interrupted export leaves no half-written run behind.
+        remove_partial(partial)
         raise
     return final, result
