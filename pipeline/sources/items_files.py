@@ -65,7 +65,7 @@ def _read_bytes(path: Path) -> tuple[bytes, str]:
     out = io.BytesIO()
     with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
         try:
-            while chunk := gz.read(1 << 20):
+            while chunk := gz.read1(1 << 16):
                 out.write(chunk)
         except (EOFError, OSError, zlib.error) as exc:
             # A truncated or corrupt gzip: keep what was read, report the file.
