@@ -3,6 +3,7 @@ outlive the run, and a partial run folder left by a killed run is reported and r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -188,3 +189,46 @@ def test_stale_partial_is_reported_and_clean_partial_removes_only_it(
     assert f"removed {stale}" in result.output
     assert not stale.exists() and live.exists() and finished.exists()
     check_out_dir(out)
+
+
+SAMPLE = ROOT / "data" / "raw" / "sample"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="bundled sample snapshot missing")
+def test_sigterm_during_enrich_stops_the_spacy_workers(tmp_path: Path) -> None:
+    """The real command on the sample, stopped while spaCy runs in two worker processes."""
+    config = tmp_path / "parallel.toml"
+    config.write_text("[enrich]\nbatch_size = 8\nn_process = 2\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    command = [sys.executable, "-m", "pipeline", "run", "--snapshot", str(SAMPLE)]
+    command += ["--model", "hashing-512", "--config", str(config), "--out", str(out)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        if len(workers) < 2:
+            pytest.skip("enrich finished before its workers could be seen")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert "error: interrupted (SIGTERM)" in err
+        assert _wait_dead(workers) == [], "spaCy workers outlived the run"
+        assert not out.exists() or list(out.iterdir()) == []
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()
