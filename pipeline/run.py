@@ -118,13 +118,22 @@ def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
     return merged
 
 
-def _input_files(options: RunOptions) -> list[dict[str, Any]]:
+def _input_files(
+    options: RunOptions, sources: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """Path and sha256 of each input file, and the text encoding an item file was read in."""
     files = [Path(p) for p in options.items_files]
     if options.snapshot is not None:
         manifest = Path(options.snapshot) / "manifest.json"
         if manifest.exists():
             files.append(manifest)
-    return [{"path": str(p), "sha256": sha256_file(p)} for p in files if p.is_file()]
+    encodings = {s["location"]: s["encoding"] for s in sources if s.get("encoding")}
+    return [
+        {"path": str(p), "sha256": sha256_file(p)}
+        | ({"encoding": encodings[str(p)]} if str(p) in encodings else {})
+        for p in files
+        if p.is_file()
+    ]
 
 
 def _pair_area(pairs: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
@@ -277,7 +286,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         "run_id": run_id,
         "peak_rss_mb": peak_rss_mb(),
         "created": started,
-        "inputs": _input_files(options),
+        "inputs": _input_files(options, parsed.sources),
         "snapshot": str(options.snapshot) if options.snapshot else "",
         "snapshot_dates": sorted({s for s in items["snapshot"] if s}),
         "previous": str(options.previous) if options.previous else "",

@@ -4,6 +4,7 @@ the same rows twice (issue 13, cases 2 and 6). Nothing is lost, nothing is silen
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,28 @@ def test_a_truncated_gzip_keeps_what_was_read(tmp_path: Path, suffix: str) -> No
         assert any("damaged gzip" in e.reason for e in parsed.errors)
     else:
         assert len(parsed.items) == 500 and parsed.errors == []
+
+
+def test_run_json_lists_each_item_file_encoding(tmp_path: Path) -> None:
+    from pipeline.embed import HashingEmbedder
+    from pipeline.enrich import load_nlp
+    from pipeline.run import RunOptions, run_pipeline
+
+    excel = write(tmp_path / "excel.csv", [HEADER, *ROWS], encoding="cp1252")
+    itu = write(
+        tmp_path / "itu.csv",
+        ["body,committee,title", "ITU-T,SG16,Intelligent transport systems communication"],
+        bom=b"\xef\xbb\xbf",
+    )
+    options = RunOptions(
+        items_files=[excel, itu],
+        out_dir=tmp_path / "runs",
+        embedder=HashingEmbedder(),
+        nlp=load_nlp("no-such-model-so-blank"),
+    )
+    run_dir, _ = run_pipeline(options)
+    meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert {i["path"]: i["encoding"] for i in meta["inputs"]} == {
+        str(excel): "cp1252",
+        str(itu): "utf-8-sig",
+    }
