@@ -56,22 +56,24 @@ def register(app: typer.Typer) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
         from pipeline.config import load_config
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
+        from pipeline.utils.runfolder import stop_on_signals
 
         cfg = load_config(config)
         for path, option in ((corpus, "--corpus"), (gold, "--gold")):
             if not path.exists():
                 raise UserError("not found", path, key=option)
         command = "sdo-overlap " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        result = evaluate_corpus(
-            corpus,
-            gold,
-            limit=limit,
-            cache_dir=cache_dir,
-            seed=seed,
-            command=command,
-            progress=lambda m: console.log(m),
-            config=cfg,
-        )
+        with stop_on_signals():  # SIGTERM like Ctrl-C; spaCy workers end with the command
+            result = evaluate_corpus(
+                corpus,
+                gold,
+                limit=limit,
+                cache_dir=cache_dir,
+                seed=seed,
+                command=command,
+                progress=lambda m: console.log(m),
+                config=cfg,
+            )
         block = markdown_report(result)
         if out is not None:
             write_report(out, block)

@@ -255,7 +255,6 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
                 committee_pairs,
                 items,
                 params=stage_params(TriageParams, config, "triage"),
-                allow_unplaced=options.allow_unplaced_decisions,
             )
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched

@@ -660,10 +660,12 @@ def carry_over(
     and ``comment`` filled and ranks recomputed, *What changed* (:data:`CHANGE_COLUMNS`) and the
     decisions that matched no pair (:data:`UNMATCHED_COLUMNS`): every decision that was not
     placed on a pair of this run, those without a pair id included. ``allow_unplaced=False``
-    raises as :func:`check_previous` does (the run checks that before its first stage).
+    raises and warns as :func:`check_previous` does (the run calls that before its first
+    stage).
     """
     params = params or TriageParams()
-    earlier = check_previous(Path(previous), allow_unplaced=allow_unplaced)
+    # The run checked (and warned) before its first stage; a library caller may ask here.
+    earlier = read_previous(previous) if allow_unplaced else check_previous(previous)
     decisions = _with_decision(earlier.pairs)
     with_id = decisions[decisions["pair_id"] != ""]
     pairs = demote_not_relevant(_apply_decisions(pairs, "pair_id", with_id))
