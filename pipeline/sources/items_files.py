@@ -11,6 +11,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -39,6 +40,7 @@ SOURCE = "items-file"
 # Western-European Windows (a superset of the printable Latin-1 range). Decided line by line,
 # so one stray byte in a UTF-8 file never garbles its other lines.
 FALLBACK_ENCODING = "cp1252"
+_LINE = re.compile(rb"[^\n]*\n|[^\n]+")
 # Python's csv module refuses a field over 131,072 characters and stops reading the file. Such
 # a cell is read whole (as a JSONL string would be); the workbook cuts it with a visible mark.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -88,7 +90,7 @@ def decode_item_file(raw: bytes) -> DecodedFile:
     except UnicodeDecodeError:
         pass
     lines, fallback = [], []
-    for number, line in enumerate(body.splitlines(keepends=True), start=1):
+    for number, line in enumerate(_LINE.findall(body), start=1):
         try:
             lines.append(line.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -96,10 +98,23 @@ def decode_item_file(raw: bytes) -> DecodedFile:
             lines.append(line.decode(FALLBACK_ENCODING, errors="replace"))
     text = "".join(lines)
     # Every non-ASCII line failed: a cp1252 file, not a UTF-8 file with stray bytes.
-    any_utf8 = any(not line.isascii() for line in body.splitlines() if _is_utf8(line))
+    any_utf8 = any(not line.isascii() for line in _LINE.findall(body) if _is_utf8(line))
     if not any_utf8:
         return DecodedFile(text, FALLBACK_ENCODING)
     return DecodedFile(text, f"utf-8+{FALLBACK_ENCODING}", fallback)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its ``\\n``; split on ``\\n`` only, as the line numbers
+    of :func:`decode_item_file` are counted (a CR or U+2028 inside a cell stays in it)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -117,21 +132,24 @@ def _is_csv(path: Path) -> bool:
 def _rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """``(line number, record)`` or ``(line number, reason)`` for an unreadable line."""
     if not _is_csv(path):
-        yield from jsonl_objects(io.StringIO(text, newline=""))
+        yield from jsonl_objects(_lines(text))
         return
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(_lines(text))
     if not reader.fieldnames:
         return
     while True:
+        before = reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            # The reader can go on after a malformed line (a NUL byte ...).
+            # The reader goes on after a malformed line (a NUL byte ...) unless it is stuck.
             yield reader.line_num, f"bad CSV: {exc}"
+            if reader.line_num == before:
+                return
             continue
         if None in row:  # more cells than header columns
             yield reader.line_num, "row has more cells than the header"
