@@ -7,7 +7,6 @@ and exits 2, with a traceback only under ``--debug``. Bugs stay ordinary excepti
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
@@ -53,7 +52,7 @@ class UserError(Exception):
 
 def from_os_error(exc: OSError, what: str = "", key: str = "") -> UserError:
     """A :class:`UserError` for a failed file operation: ``no space left on device (path)``."""
-    reason = exc.strerror or (errno.errorcode.get(exc.errno or 0, "") if exc.errno else "")
+    reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else "")
     reason = (reason or str(exc) or type(exc).__name__).lower()
     text = f"{what}: {reason}" if what else reason
     filename = exc.filename if exc.filename is not None else None
