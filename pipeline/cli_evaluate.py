@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipeline.utils.io import atomic_write_text
+from pipeline.errors import UserError
+from pipeline.utils.io import atomic_write_text, json_text
 
 __all__ = ["register"]
 
@@ -33,8 +33,7 @@ def register(app: typer.Typer) -> None:
 
         for name in ("candidate_pairs.csv", "committee_pairs.csv"):
             if not (run_dir / name).is_file():
-                console.print(f"[red]error:[/red] {run_dir / name} not found")
-                raise typer.Exit(2)
+                raise UserError("not found: is this a run folder?", run_dir / name)
         typer.echo(summary_json(evaluate_run(run_dir, gold)))
 
     @app.command("evaluate-corpus")
@@ -58,34 +57,29 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
-        from pipeline.config import ConfigError
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
         from pipeline.graph import load_settings
+        from pipeline.utils.runfolder import stop_on_signals
 
-        try:
-            cfg = load_settings(config, {"run": {"seed": seed}} if seed is not None else None)
-        except ConfigError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
-
-        for path in (corpus, gold):
+        cfg = load_settings(config, {"run": {"seed": seed}} if seed is not None else None)
+        for path, option in ((corpus, "--corpus"), (gold, "--gold")):
             if not path.exists():
-                console.print(f"[red]error:[/red] {path} not found")
-                raise typer.Exit(2)
+                raise UserError("not found", path, key=option)
         command = "sdo-overlap " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        result, meta = evaluate_corpus(
-            corpus,
-            gold,
-            config=cfg,
-            limit=limit,
-            cache_dir=cache_dir,
-            command=command,
-            progress=lambda m: console.log(m),
-        )
+        with stop_on_signals():  # SIGTERM like Ctrl-C; spaCy workers end with the command
+            result, meta = evaluate_corpus(
+                corpus,
+                gold,
+                config=cfg,
+                limit=limit,
+                cache_dir=cache_dir,
+                command=command,
+                progress=lambda m: console.log(m),
+            )
         block = markdown_report(result)
         if out is not None:
             write_report(out, block)
             record = out.with_suffix(".run.json")
-            atomic_write_text(record, json.dumps(meta, indent=2, default=str, allow_nan=False))
+            atomic_write_text(record, json_text(meta))
             console.print(f"results written to {out}, run record to {record}")
         typer.echo(block)

@@ -15,11 +15,37 @@ __all__ = [
     "BODIES",
     "CANDIDATE_COLUMNS",
     "CATEGORIES",
+    "CHANGE_COLUMNS",
     "COMMITTEE_COLUMNS",
     "DECISIONS",
+    "H_COMMENT",
+    "H_COUNTERPART",
+    "H_DECISION",
+    "H_ITU_REFERENCE",
+    "H_ITU_SG",
+    "H_LABEL",
+    "H_OTHER_REFERENCE",
+    "H_PAIR_ID",
+    "H_REFERENCE",
+    "H_SCORE",
+    "H_STAGE",
+    "H_STAGE_GROUP",
+    "H_TABLE",
+    "H_TITLE",
+    "H_UID",
     "ITU_BODY",
+    "NOT_RELEVANT",
     "OTHER_BODIES",
+    "SHEET_CANDIDATE_PAIRS",
+    "SHEET_COMMITTEE_PAIRS",
+    "SHEET_ITEMS",
+    "SHEET_UNMATCHED",
+    "TABLE_CANDIDATE",
+    "TABLE_COMMITTEE",
+    "TABLE_ITEMS",
     "TRIAGE_COLUMNS",
+    "UNMATCHED_COLUMNS",
+    "WORKBOOK_NAME",
     "committee_pair_id",
     "pair_id",
 ]
@@ -33,10 +59,52 @@ BODIES: tuple[str, ...] = ("ITU-T", "ISO", "IEC", "ISO/IEC")
 # --- categories (Resolution 7) ----------------------------------------------------------------
 CATEGORIES: tuple[str, ...] = ("common-text", "new-overlap", "coordinated")
 
-# --- triage -----------------------------------------------------------------------------------
-DECISIONS: tuple[str, ...] = ("coordinate", "already coordinated", "not relevant", "watch")
+# --- triage and the workbook ------------------------------------------------------------------
 # Triage adds these to both pair tables.
 TRIAGE_COLUMNS: tuple[str, ...] = ("decision", "comment")
+# Sheet names and the headers triage reads back from an earlier workbook: export writes them,
+# triage finds them; both take them from here.
+DECISIONS: tuple[str, ...] = ("coordinate", "already coordinated", "not relevant", "watch")
+NOT_RELEVANT = "not relevant"
+
+# Workbook contract shared with pipeline.export (sheet names and the headers triage reads).
+WORKBOOK_NAME = "overlaps.xlsx"
+SHEET_COMMITTEE_PAIRS = "Committee pairs"
+SHEET_CANDIDATE_PAIRS = "Candidate pairs"
+SHEET_ITEMS = "Items"
+SHEET_UNMATCHED = "Unmatched decisions"
+H_PAIR_ID = "Pair id"
+H_DECISION = "Decision"
+H_COMMENT = "Comment"
+H_SCORE = "Score"
+H_LABEL = "Label"
+H_TABLE = "Table"
+H_ITU_REFERENCE = "ITU-T reference"
+H_OTHER_REFERENCE = "Other reference"
+H_ITU_SG = "ITU-T SG"
+H_COUNTERPART = "Counterpart"
+H_UID = "Uid"
+H_REFERENCE = "Reference"
+H_TITLE = "Title"
+H_STAGE = "Stage"
+H_STAGE_GROUP = "Stage group"
+
+TABLE_CANDIDATE = "candidate pairs"
+TABLE_COMMITTEE = "committee pairs"
+TABLE_ITEMS = "items"
+
+UNMATCHED_COLUMNS: tuple[str, ...] = ("pair_id", "table", "label", "decision", "comment", "score")
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "change",
+    "table",
+    "id",
+    "label",
+    "score_before",
+    "score_after",
+    "stage_before",
+    "stage_after",
+    "decision",
+)
 
 # --- tables -----------------------------------------------------------------------------------
 # Candidate pairs (``RunResult.pairs``, candidate_pairs.csv), one row per (ITU-T item, ISO/IEC/

@@ -8,8 +8,6 @@ holds a whole run or does not exist, and no run ever writes over an earlier one.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,12 +18,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.embed import Embedder
+from pipeline.errors import UserError
 from pipeline.export import write_outputs
-from pipeline.graph import PIPELINE, GraphError, load_settings, run_record, seed_everything
+from pipeline.graph import PIPELINE, GraphError, run_record, seed_everything
+from pipeline.preflight import check_run
 from pipeline.results import ParsedInput, RunResult
 from pipeline.sources import load_item_files, parse_snapshot
+from pipeline.sources.items_files import duplicate_uid_errors
 from pipeline.triage import carry_over
-from pipeline.utils.io import atomic_write_text, new_run_id, sha256_file
+from pipeline.utils.io import atomic_write_text, json_text, sha256_file
+from pipeline.utils.runfolder import create_partial, publish_partial, remove_partial
 from pipeline.utils.timing import timed
 
 __all__ = ["RunError", "RunOptions", "run_pipeline"]
@@ -33,7 +35,7 @@ __all__ = ["RunError", "RunOptions", "run_pipeline"]
 Progress = Callable[[str], None]
 
 
-class RunError(RuntimeError):
+class RunError(UserError, RuntimeError):
     """A run that cannot start or finish (no inputs, no items); the message says why."""
 
 
@@ -51,6 +53,7 @@ class RunOptions:
     config_path: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     previous: Path | None = None
+    allow_unplaced_decisions: bool = False
     cache_dir: Path = Path("models")
     embedder: Embedder | None = None
     nlp: Any = None
@@ -58,17 +61,20 @@ class RunOptions:
 
 
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
-    """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row."""
+    """One ParsedInput from a snapshot and item files; a uid seen twice keeps its first row
+    and the later one is reported as an error (:func:`duplicate_uid_errors`)."""
     if len(parts) == 1:
         return parts[0]
     merged = ParsedInput()
+    for p in parts:
+        merged.errors.extend(p.errors)
     for name in ("items", "committees"):
         frames = [getattr(p, name) for p in parts if not getattr(p, name).empty]
         if frames:
             combined = pd.concat(frames, ignore_index=True)
+            merged.errors.extend(duplicate_uid_errors(combined))
             setattr(merged, name, combined.drop_duplicates("uid").reset_index(drop=True))
     for p in parts:
-        merged.errors.extend(p.errors)
         merged.sources.extend(p.sources)
         merged.attribution.extend(a for a in p.attribution if a not in merged.attribution)
     return merged
@@ -90,13 +96,22 @@ def _parse_inputs(options: RunOptions) -> ParsedInput:
     return _merge_inputs(parts)
 
 
-def _input_files(options: RunOptions) -> list[dict[str, Any]]:
+def _input_files(
+    options: RunOptions, sources: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """Path and sha256 of each input file, and the text encoding an item file was read in."""
     files = [Path(p) for p in options.items_files]
     if options.snapshot is not None:
         manifest = Path(options.snapshot) / "manifest.json"
         if manifest.exists():
             files.append(manifest)
-    return [{"path": str(p), "sha256": sha256_file(p)} for p in files if p.is_file()]
+    encodings = {s["location"]: s["encoding"] for s in sources if s.get("encoding")}
+    return [
+        {"path": str(p), "sha256": sha256_file(p)}
+        | ({"encoding": encodings[str(p)]} if str(p) in encodings else {})
+        for p in files
+        if p.is_file()
+    ]
 
 
 def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple[Path, RunResult]:
@@ -108,9 +123,16 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     say = progress or (lambda _msg: None)
     if options.snapshot is None and not options.items_files:
         raise RunError("nothing to read: give --snapshot DIR or --items FILE")
-    config = load_settings(options.config_path, options.overrides)
-    seed = config.run.seed
-    seed_everything(seed)
+    config = check_run(
+        snapshot=options.snapshot,
+        items_files=options.items_files,
+        out_dir=options.out_dir,
+        config_path=options.config_path,
+        overrides=options.overrides,
+        previous=options.previous,
+        allow_unplaced_decisions=options.allow_unplaced_decisions,
+    )
+    seed_everything(config.run.seed)
     timings: dict[str, float] = {}
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -142,12 +164,11 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched
 
-    out_dir = Path(options.out_dir)
-    run_id, partial = _new_partial(out_dir)
+    partial, run_id = create_partial(Path(options.out_dir))
     meta: dict[str, Any] = {
         "run_id": run_id,
         "created": started,
-        "inputs": _input_files(options),
+        "inputs": _input_files(options, parsed.sources),
         "snapshot": str(options.snapshot) if options.snapshot else "",
         "snapshot_dates": sorted({s for s in items["snapshot"] if s}),
         "previous": str(options.previous) if options.previous else "",
@@ -170,7 +191,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         changes=changes,
         unmatched_decisions=unmatched,
     )
-    return _publish(partial, out_dir / run_id, result, timings, say), result
+    return _publish(partial, result, timings, say), result
 
 
 def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
@@ -186,34 +207,16 @@ def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
     return given
 
 
-def _new_partial(out_dir: Path) -> tuple[str, Path]:
-    """A fresh run id and its ``<run-id>.partial`` folder (created); no id is ever reused."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id()
-    while (out_dir / run_id).exists() or (out_dir / f"{run_id}.partial").exists():
-        run_id = new_run_id()
-    partial = out_dir / f"{run_id}.partial"
-    partial.mkdir()
-    return run_id, partial
-
-
-def _publish(
-    partial: Path, final: Path, result: RunResult, timings: dict[str, float], say: Progress
-) -> Path:
-    """Export into ``partial``, write run.json, then rename it to ``final`` in one step."""
+def _publish(partial: Path, result: RunResult, timings: dict[str, float], say: Progress) -> Path:
+    """Export into ``partial``, write run.json, then rename it into place in one step."""
     try:
         with timed(timings, "export", say):
             write_outputs(partial, result)
-        atomic_write_text(
-            partial / "run.json",
-            json.dumps(result.meta, indent=2, ensure_ascii=False, default=str),
-        )
-        os.rename(partial, final)
+        atomic_write_text(partial / "run.json", json_text(result.meta))
+        final = publish_partial(partial)
     except BaseException:
-        # A failed export leaves no half-written run behind.
-        for child in sorted(partial.rglob("*"), reverse=True):
-            child.unlink() if child.is_file() else child.rmdir()
-        partial.rmdir()
+        # A failed or interrupted export leaves no half-written run behind.
+        remove_partial(partial)
         raise
     return final
 

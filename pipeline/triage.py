@@ -21,18 +21,54 @@ The sheet and header names below are the workbook contract; ``pipeline.export`` 
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from pipeline.contracts import (  # the workbook contract triage shares with export
+    CHANGE_COLUMNS,
+    DECISIONS,
+    H_COMMENT,
+    H_COUNTERPART,
+    H_DECISION,
+    H_ITU_REFERENCE,
+    H_ITU_SG,
+    H_LABEL,
+    H_OTHER_REFERENCE,
+    H_PAIR_ID,
+    H_REFERENCE,
+    H_SCORE,
+    H_STAGE,
+    H_STAGE_GROUP,
+    H_TABLE,
+    H_TITLE,
+    H_UID,
+    NOT_RELEVANT,
+    SHEET_CANDIDATE_PAIRS,
+    SHEET_COMMITTEE_PAIRS,
+    SHEET_ITEMS,
+    SHEET_UNMATCHED,
+    TABLE_CANDIDATE,
+    TABLE_COMMITTEE,
+    TABLE_ITEMS,
+    UNMATCHED_COLUMNS,
+    WORKBOOK_NAME,
+)
+from pipeline.errors import UserError, from_os_error
 
 __all__ = [
     "CHANGE_COLUMNS",
     "DECISIONS",
+    "HEADER_SYNONYMS",
     "NOT_RELEVANT",
     "UNMATCHED_COLUMNS",
     "PreviousRun",
@@ -40,56 +76,20 @@ __all__ = [
     "TriageParams",
     "candidate_label",
     "carry_over",
+    "check_previous",
     "committee_label",
+    "find_columns",
     "read_decisions",
     "read_previous",
 ]
 
-DECISIONS: tuple[str, ...] = ("coordinate", "already coordinated", "not relevant", "watch")
-NOT_RELEVANT = "not relevant"
-
-# Workbook contract shared with pipeline.export (sheet names and the headers triage reads).
-WORKBOOK_NAME = "overlaps.xlsx"
-SHEET_COMMITTEE_PAIRS = "Committee pairs"
-SHEET_CANDIDATE_PAIRS = "Candidate pairs"
-SHEET_ITEMS = "Items"
-SHEET_UNMATCHED = "Unmatched decisions"
-H_PAIR_ID = "Pair id"
-H_DECISION = "Decision"
-H_COMMENT = "Comment"
-H_SCORE = "Score"
-H_LABEL = "Label"
-H_TABLE = "Table"
-H_ITU_REFERENCE = "ITU-T reference"
-H_OTHER_REFERENCE = "Other reference"
-H_ITU_SG = "ITU-T SG"
-H_COUNTERPART = "Counterpart"
-H_UID = "Uid"
-H_REFERENCE = "Reference"
-H_TITLE = "Title"
-H_STAGE = "Stage"
-H_STAGE_GROUP = "Stage group"
-
-TABLE_CANDIDATE = "candidate pairs"
-TABLE_COMMITTEE = "committee pairs"
-TABLE_ITEMS = "items"
 
 # How many rows from the top to look for the header row (an analyst may insert a title row).
 _HEADER_SCAN_ROWS = 10
 
-UNMATCHED_COLUMNS: tuple[str, ...] = ("pair_id", "table", "label", "decision", "comment", "score")
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "change",
-    "table",
-    "id",
-    "label",
-    "score_before",
-    "score_after",
-    "stage_before",
-    "stage_after",
-    "decision",
-)
 _PREVIOUS_PAIR_COLUMNS = ("pair_id", "table", "label", "score", "decision", "comment")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,11 +119,14 @@ class PreviousRun:
 
     ``pairs``: every row of both pair sheets and of *Unmatched decisions*
     (:data:`_PREVIOUS_PAIR_COLUMNS` and ``from_unmatched``); ``items``: ``uid``, ``label``,
-    ``stage``, ``stage_group``.
+    ``stage``, ``stage_group``; ``path``: the workbook read; ``problems``: what could not be
+    read, in words (a sheet without a pair id column, decisions in rows without a pair id).
     """
 
     pairs: pd.DataFrame
     items: pd.DataFrame
+    path: Path = Path(WORKBOOK_NAME)
+    problems: list[str] = field(default_factory=list)
 
 
 # --- reading an earlier workbook -------------------------------------------------------------
@@ -156,86 +159,184 @@ def normalize_decision(value: Any) -> str:
     return text
 
 
-def _sheet_rows(workbook: Any, sheet: str, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Rows of ``sheet`` as dicts keyed by the ``wanted`` headers that are present.
+def _norm(header: Any) -> str:
+    """A header as compared: lowercase letters and digits only (``"Pair ID"`` -> ``pairid``)."""
+    return re.sub(r"[^0-9a-z]+", "", _text(header).lower())
 
-    The header row is the first of the top rows that contains the first wanted header; columns
-    are found by name, so re-sorted, filtered or widened sheets read the same.
+
+# Other names an analyst may give a column the workbook contract needs (compared after
+# :func:`_norm`). A column's own name always wins over a synonym.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    H_PAIR_ID: (
+        "id",
+        "pairidentifier",
+        "pairref",
+        "pairkey",
+        "candidatepairid",
+        "committeepairid",
+    ),
+    H_DECISION: ("decisions", "status", "verdict", "triage", "action"),
+    H_COMMENT: ("comments", "note", "notes", "remark", "remarks"),
+}
+
+
+def find_columns(headers: Sequence[Any], wanted: Iterable[str]) -> dict[str, int]:
+    """``{wanted header: column index}`` for the ``wanted`` headers found in ``headers``.
+
+    Compared case-, space- and punctuation-insensitively; the exact name first, then its
+    :data:`HEADER_SYNONYMS`; a column serves one wanted header only.
     """
-    if sheet not in workbook.sheetnames:
-        return
+    normed = [_norm(h) for h in headers]
+    found: dict[str, int] = {}
     wanted = list(wanted)
-    worksheet = workbook[sheet]
+    for names in (lambda w: (_norm(w),), lambda w: HEADER_SYNONYMS.get(w, ())):
+        for want in wanted:
+            if want in found:
+                continue
+            for name in names(want):
+                free = [i for i, h in enumerate(normed) if h == name and i not in found.values()]
+                if free:
+                    found[want] = free[0]
+                    break
+    return found
+
+
+def _find_sheet(workbook: Any, name: str) -> str | None:
+    """The workbook's name for sheet ``name``, compared like headers (``"candidate pairs "``)."""
+    for actual in workbook.sheetnames:
+        if _norm(actual) == _norm(name):
+            return actual
+    return None
+
+
+@dataclass
+class _Sheet:
+    """One sheet as read: ``rows`` are ``(row number, {wanted header: value})``; ``headers`` is
+    the header row as typed (empty when none of the wanted headers was found)."""
+
+    name: str
+    headers: list[str]
+    columns: dict[str, int]
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+def _read_sheet(workbook: Any, sheet: str, wanted: Sequence[str]) -> _Sheet | None:
+    """The rows of ``sheet`` keyed by the ``wanted`` headers present; ``None`` without the sheet.
+
+    The header row is the first of the top rows holding ``wanted[0]`` (or, failing that, any
+    wanted header): an analyst may insert a title row. Columns are found by name
+    (:func:`find_columns`), so re-sorted, filtered or widened sheets read the same.
+    """
+    actual = _find_sheet(workbook, sheet)
+    if actual is None:
+        return None
+    worksheet = workbook[actual]
     if hasattr(worksheet, "reset_dimensions"):
         # Read-only sheets trust the file's recorded size, which some tools write wrongly;
         # a decision in a row past it would be lost silently.
         worksheet.reset_dimensions()
-    rows = worksheet.iter_rows(values_only=True)
-    index: dict[str, int] = {}
-    for _, row in zip(range(_HEADER_SCAN_ROWS), rows, strict=False):
-        headers = [_text(v) for v in row]
-        if wanted[0] in headers:
-            index = {name: headers.index(name) for name in wanted if name in headers}
+    top: list[tuple[int, tuple[Any, ...]]] = []
+    rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
+    for number, row in rows:
+        top.append((number, row))
+        if number >= _HEADER_SCAN_ROWS:
             break
-    if not index:
-        return
-    for row in rows:
+    header_at = next(
+        (i for i, (_, r) in enumerate(top) if wanted[0] in find_columns(r, wanted)), None
+    )
+    if header_at is None:
+        header_at = next((i for i, (_, r) in enumerate(top) if find_columns(r, wanted)), None)
+    if header_at is None:
+        return _Sheet(actual, [], {}, [])
+    headers = [_text(v) for v in top[header_at][1]]
+    index = find_columns(headers, wanted)
+    out = []
+    for number, row in [*top[header_at + 1 :], *rows]:
         record = {name: (row[i] if i < len(row) else None) for name, i in index.items()}
         if any(_text(v) for v in record.values()):
-            yield record
+            out.append((number, record))
+    return _Sheet(actual, headers, index, out)
 
 
-def _pair_rows(workbook: Any, sheet: str, table: str, label_headers: tuple[str, str]) -> list[dict]:
-    """Rows of one pair sheet in :data:`_PREVIOUS_PAIR_COLUMNS` form."""
-    wanted = (H_PAIR_ID, H_DECISION, H_COMMENT, H_SCORE, *label_headers)
-    out = []
-    for row in _sheet_rows(workbook, sheet, wanted):
+def _missing_id(sheet: _Sheet) -> str:
+    shown = ", ".join(repr(h) for h in sheet.headers if h) or "none found"
+    return f"sheet {sheet.name!r} has no {H_PAIR_ID!r} column (headers: {shown})"
+
+
+def _pair_rows(
+    workbook: Any, sheet_name: str, table: str, label_headers: tuple[str, str]
+) -> tuple[list[dict], list[str]]:
+    """Rows of one pair sheet in :data:`_PREVIOUS_PAIR_COLUMNS` form, and what could not be
+    read. A decision or comment without a pair id is kept (``pair_id`` empty, the label says
+    where it was) so that it reaches *Unmatched decisions*."""
+    sheet = _read_sheet(
+        workbook, sheet_name, (H_PAIR_ID, H_DECISION, H_COMMENT, H_SCORE, *label_headers)
+    )
+    if sheet is None:
+        return [], []
+    out, no_id = [], 0
+    for number, row in sheet.rows:
         pair_id = _text(row.get(H_PAIR_ID))
-        if not pair_id:
-            continue
+        decision, comment = normalize_decision(row.get(H_DECISION)), _text(row.get(H_COMMENT))
         left, right = (_text(row.get(h)) for h in label_headers)
         sep = " ~ " if table == TABLE_CANDIDATE else " × "
+        label = f"{left}{sep}{right}" if left or right else ""
+        if not pair_id:
+            if not (decision or comment):
+                continue
+            no_id += 1
+            label = f"{sheet.name!r} row {number}" + (f": {label}" if label else "")
         out.append(
             {
                 "pair_id": pair_id,
                 "table": table,
-                "label": f"{left}{sep}{right}" if left or right else "",
+                "label": label,
                 "score": _number(row.get(H_SCORE)),
-                "decision": normalize_decision(row.get(H_DECISION)),
-                "comment": _text(row.get(H_COMMENT)),
+                "decision": decision,
+                "comment": comment,
+            }
+        )
+    problems = []
+    if H_PAIR_ID not in sheet.columns:
+        problems.append(_missing_id(sheet))
+    elif no_id:
+        problems.append(f"sheet {sheet.name!r}: {no_id} decision(s) in rows without a pair id")
+    return out, problems
+
+
+def _unmatched_rows(workbook: Any) -> list[dict]:
+    """Decisions an earlier run could not match: read back so they are never lost (also those
+    that never had a pair id)."""
+    wanted = (H_PAIR_ID, H_TABLE, H_LABEL, H_DECISION, H_COMMENT, H_SCORE)
+    sheet = _read_sheet(workbook, SHEET_UNMATCHED, wanted)
+    out = []
+    for _, row in sheet.rows if sheet is not None else []:
+        pair_id = _text(row.get(H_PAIR_ID))
+        decision, comment = normalize_decision(row.get(H_DECISION)), _text(row.get(H_COMMENT))
+        if not (pair_id or decision or comment):
+            continue
+        table = _text(row.get(H_TABLE))
+        if not table:
+            table = TABLE_COMMITTEE if pair_id.startswith("C-") else TABLE_CANDIDATE
+        out.append(
+            {
+                "pair_id": pair_id,
+                "table": table,
+                "label": _text(row.get(H_LABEL)),
+                "score": _number(row.get(H_SCORE)),
+                "decision": decision,
+                "comment": comment,
+                "from_unmatched": True,
             }
         )
     return out
 
 
-def _unmatched_rows(workbook: Any) -> list[dict]:
-    """Decisions an earlier run could not match: read back so they are never lost."""
-    wanted = (H_PAIR_ID, H_TABLE, H_LABEL, H_DECISION, H_COMMENT, H_SCORE)
-    out = []
-    for row in _sheet_rows(workbook, SHEET_UNMATCHED, wanted):
-        pair_id = _text(row.get(H_PAIR_ID))
-        if pair_id:
-            table = _text(row.get(H_TABLE))
-            if not table:
-                table = TABLE_COMMITTEE if pair_id.startswith("C-") else TABLE_CANDIDATE
-            out.append(
-                {
-                    "pair_id": pair_id,
-                    "table": table,
-                    "label": _text(row.get(H_LABEL)),
-                    "score": _number(row.get(H_SCORE)),
-                    "decision": normalize_decision(row.get(H_DECISION)),
-                    "comment": _text(row.get(H_COMMENT)),
-                    "from_unmatched": True,
-                }
-            )
-    return out
-
-
 def _item_rows(workbook: Any) -> list[dict]:
     wanted = (H_UID, H_REFERENCE, H_TITLE, H_STAGE, H_STAGE_GROUP)
+    sheet = _read_sheet(workbook, SHEET_ITEMS, wanted)
     out = []
-    for row in _sheet_rows(workbook, SHEET_ITEMS, wanted):
+    for _, row in sheet.rows if sheet is not None else []:
         uid = _text(row.get(H_UID))
         if uid:
             out.append(
@@ -249,36 +350,102 @@ def _item_rows(workbook: Any) -> list[dict]:
     return out
 
 
+def _open_workbook(path: Path) -> Any:
+    """The workbook at ``path`` (read-only), or a :class:`UserError` saying why it cannot be."""
+    if not path.exists():
+        raise UserError("no such file", path, key="--previous")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile) as exc:
+        raise UserError(f"not an .xlsx workbook: {exc}", path, key="--previous") from exc
+    except OSError as exc:
+        raise from_os_error(exc, "cannot read the earlier workbook", key="--previous") from exc
+    except Exception as exc:  # openpyxl raises KeyError, ValueError ... on a damaged file
+        raise UserError(
+            f"damaged workbook ({type(exc).__name__}: {exc})", path, key="--previous"
+        ) from exc
+
+
 def read_previous(path: Path) -> PreviousRun:
     """Read the pair sheets, *Unmatched decisions* and *Items* of an earlier ``overlaps.xlsx``.
 
-    A pair id that appears on a pair sheet wins over the same id on *Unmatched decisions*.
-    ``path`` may also be the earlier run's folder.
+    Sheets and headers are found ignoring case, spaces and punctuation, with the synonyms of
+    :data:`HEADER_SYNONYMS`. A pair id that appears on a pair sheet wins over the same id on
+    *Unmatched decisions*; a decision without a pair id is kept with ``pair_id`` empty.
+    ``path`` may also be the earlier run's folder. What could not be read is in ``problems``.
+    Raises :class:`~pipeline.errors.UserError` when the file cannot be opened as a workbook.
     """
     path = Path(path)
     if path.is_dir():
         path = path / WORKBOOK_NAME
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    workbook = _open_workbook(path)
     try:
-        rows = _pair_rows(
+        rows, problems = _pair_rows(
             workbook,
             SHEET_CANDIDATE_PAIRS,
             TABLE_CANDIDATE,
             (H_ITU_REFERENCE, H_OTHER_REFERENCE),
         )
-        rows += _pair_rows(
+        more, more_problems = _pair_rows(
             workbook, SHEET_COMMITTEE_PAIRS, TABLE_COMMITTEE, (H_ITU_SG, H_COUNTERPART)
         )
+        rows, problems = rows + more, problems + more_problems
         rows += _unmatched_rows(workbook)
         items = _item_rows(workbook)
+        known = [
+            s
+            for s in (SHEET_CANDIDATE_PAIRS, SHEET_COMMITTEE_PAIRS, SHEET_UNMATCHED)
+            if _find_sheet(workbook, s)
+        ]
+        if not known:
+            problems.append(
+                f"none of the sheets {SHEET_CANDIDATE_PAIRS!r}, {SHEET_COMMITTEE_PAIRS!r}, "
+                f"{SHEET_UNMATCHED!r} (it has {', '.join(map(repr, workbook.sheetnames))})"
+            )
     finally:
         workbook.close()
     pairs = pd.DataFrame(rows, columns=[*_PREVIOUS_PAIR_COLUMNS, "from_unmatched"])
     pairs["from_unmatched"] = pairs["from_unmatched"].fillna(False).astype(bool)
-    pairs = pairs.sort_values("from_unmatched", kind="stable").drop_duplicates("pair_id")
+    pairs = pairs.sort_values("from_unmatched", kind="stable")
+    with_id = pairs["pair_id"] != ""
+    pairs = pd.concat([pairs[with_id].drop_duplicates("pair_id"), pairs[~with_id]])
     pairs = pairs.reset_index(drop=True)
     item_frame = pd.DataFrame(items, columns=["uid", "label", "stage", "stage_group"])
-    return PreviousRun(pairs=pairs, items=item_frame.drop_duplicates("uid"))
+    return PreviousRun(
+        pairs=pairs, items=item_frame.drop_duplicates("uid"), path=path, problems=problems
+    )
+
+
+def check_previous(path: Path, *, allow_unplaced: bool = False) -> PreviousRun:
+    """:func:`read_previous`, refusing a workbook whose decisions would be lost.
+
+    Raises :class:`~pipeline.errors.UserError` (naming the file and what is missing) when the
+    workbook holds decisions and none of them has a pair id, or when it has no sheet with a
+    pair id column at all; ``allow_unplaced`` turns both into warnings (the decisions then go
+    to *Unmatched decisions*). Decisions without a pair id beside placed ones are a warning.
+    """
+    earlier = read_previous(path)
+    decided = _with_decision(earlier.pairs)
+    placeable = int((decided["pair_id"] != "").sum())
+    no_sheet = not (earlier.pairs["pair_id"] != "").any() and earlier.problems
+    if earlier.problems and (no_sheet or (len(decided) and not placeable)):
+        what = (
+            f"none of its {len(decided)} decision(s) can be placed"
+            if len(decided)
+            else "not a workbook this tool wrote"
+        )
+        message = f"{what}: {'; '.join(earlier.problems)}"
+        if not allow_unplaced:
+            raise UserError(
+                f"{message}; fix the headers, or pass --allow-unplaced-decisions to go on "
+                "(they are then listed under 'Unmatched decisions')",
+                earlier.path,
+                key="--previous",
+            )
+        log.warning("%s: %s", earlier.path, message)
+    elif earlier.problems:
+        log.warning("%s: %s", earlier.path, "; ".join(earlier.problems))
+    return earlier
 
 
 def _with_decision(frame: pd.DataFrame) -> pd.DataFrame:
@@ -472,20 +639,27 @@ def carry_over(
     items: pd.DataFrame,
     previous_items: pd.DataFrame | None = None,
     params: TriageParams | None = None,
+    *,
+    allow_unplaced: bool = True,
 ) -> TriageOutcome:
     """Carry decisions from the earlier workbook ``previous`` to this run's pairs.
 
     ``previous_items`` (an earlier ``items.parquet``) is optional: without it the earlier stages
     come from the workbook's *Items* sheet. Returns pairs and committee pairs with ``decision``
     and ``comment`` filled and ranks recomputed, *What changed* (:data:`CHANGE_COLUMNS`) and the
-    decisions that matched no pair (:data:`UNMATCHED_COLUMNS`).
+    decisions that matched no pair (:data:`UNMATCHED_COLUMNS`): every decision that was not
+    placed on a pair of this run, those without a pair id included. ``allow_unplaced=False``
+    raises and warns as :func:`check_previous` does (the run calls that before its first
+    stage).
     """
     params = params or TriageParams()
-    earlier = read_previous(Path(previous))
+    # The run checked (and warned) before its first stage; a library caller may ask here.
+    earlier = read_previous(previous) if allow_unplaced else check_previous(previous)
     decisions = _with_decision(earlier.pairs)
-    pairs = demote_not_relevant(_apply_decisions(pairs, "pair_id", decisions))
+    with_id = decisions[decisions["pair_id"] != ""]
+    pairs = demote_not_relevant(_apply_decisions(pairs, "pair_id", with_id))
     committee_pairs = demote_not_relevant(
-        _apply_decisions(committee_pairs, "committee_pair_id", decisions)
+        _apply_decisions(committee_pairs, "committee_pair_id", with_id)
     )
     current_ids = set(pairs.get("pair_id", pd.Series(dtype=str)).astype(str))
     current_ids |= set(committee_pairs.get("committee_pair_id", pd.Series(dtype=str)).astype(str))
@@ -493,7 +667,7 @@ def carry_over(
     unmatched = unmatched.reindex(columns=list(UNMATCHED_COLUMNS)).reset_index(drop=True)
 
     # Only rows that were on a pair sheet can be "gone": an old unmatched decision already was.
-    on_sheets = earlier.pairs[~earlier.pairs["from_unmatched"]]
+    on_sheets = earlier.pairs[~earlier.pairs["from_unmatched"] & (earlier.pairs["pair_id"] != "")]
     rows = pair_changes(
         on_sheets[on_sheets["table"] == TABLE_CANDIDATE],
         pairs,

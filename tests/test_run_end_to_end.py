@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.embed import HashingEmbedder
 from pipeline.enrich import load_nlp
+from pipeline.errors import UserError
 from pipeline.run import RunError, RunOptions, run_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
@@ -131,7 +132,8 @@ def test_items_file_with_a_broken_line_still_gives_outputs(tmp_path: Path, blank
 def test_nothing_to_read_is_a_clear_error(tmp_path: Path, blank_nlp) -> None:
     with pytest.raises(RunError, match="nothing to read"):
         _run(tmp_path, blank_nlp)
-    with pytest.raises(RunError, match="not found"):
+    # Checked before the first stage (pipeline.preflight); RunError is a UserError too.
+    with pytest.raises(UserError, match="not found"):
         _run(tmp_path, blank_nlp, items_files=[tmp_path / "absent.csv"])
 
 
@@ -180,5 +182,8 @@ def test_snapshot_and_item_files_merge_keeping_the_first_of_a_uid() -> None:
         ]
     )
     assert merged.items["title"].tolist() == ["from the snapshot", "other"]
-    assert [e.location for e in merged.errors] == ["a:1", "b:2", "c:3"]
+    assert [e.location for e in merged.errors][:3] == ["a:1", "b:2", "c:3"]
+    # The second ISO:1 is not dropped silently (issue 13): it is an error of its own.
+    (duplicate,) = merged.errors[3:]
+    assert "duplicate uid 'ISO:1'" in duplicate.reason
     assert merged.attribution == ["ISO Open Data (ODC-By 1.0)"]

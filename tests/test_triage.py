@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from helpers_export import build_result, pair_id
 
+from pipeline.errors import UserError
 from pipeline.export.workbook import write_workbook
 from pipeline.results import RunResult
 from pipeline.triage import (
@@ -16,7 +17,9 @@ from pipeline.triage import (
     UNMATCHED_COLUMNS,
     TriageOutcome,
     carry_over,
+    check_previous,
     demote_not_relevant,
+    find_columns,
     read_decisions,
 )
 
@@ -195,3 +198,122 @@ def test_demote_not_relevant_keeps_order_of_the_rest() -> None:
     out = demote_not_relevant(frame)
     assert out["pair_id"].tolist() == ["a", "c", "d", "b"]
     assert out["rank"].tolist() == [1, 2, 3, 4]
+
+
+# --- issue 13: decisions are never lost ----------------------------------------------------
+
+
+def rename_headers(path: Path, sheet_name: str, renames: dict[str, str | None]) -> None:
+    """An analyst retypes headers ("Pair ID", "decision") or deletes a column (``None``)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[sheet_name]
+    header = [c.value for c in sheet[1]]
+    for old, new in renames.items():
+        column = header.index(old) + 1
+        if new is None:
+            sheet.delete_cols(column)
+            header.pop(column - 1)
+        else:
+            sheet.cell(row=1, column=column, value=new)
+    book.save(path)
+
+
+def test_retyped_headers_still_carry_every_decision(first_run) -> None:
+    first, path = first_run
+    ids = list(first.pairs["pair_id"])
+    fill_workbook(
+        path, {ids[0]: ("coordinate", "joint meeting"), ids[1]: ("watch", "")}, "Candidate pairs"
+    )
+    rename_headers(
+        path, "Candidate pairs", {"Pair id": " Pair ID ", "Decision": "status", "Comment": "Notes"}
+    )
+    outcome = carry_over(path, first.pairs, first.committee_pairs, first.items)
+    by_id = outcome.pairs.set_index("pair_id")
+    assert by_id.loc[ids[0], ["decision", "comment"]].tolist() == ["coordinate", "joint meeting"]
+    assert by_id.loc[ids[1], "decision"] == "watch"
+    # The same pairs as before: nothing is "new" because a header was retyped.
+    assert not (outcome.changes["change"] == "new").any()
+    assert outcome.unmatched.empty
+
+
+def test_decisions_that_cannot_be_placed_are_an_error_naming_file_and_column(
+    first_run,
+) -> None:
+    first, path = first_run
+    ids = list(first.pairs["pair_id"])
+    fill_workbook(
+        path, {ids[0]: ("coordinate", "keep me"), ids[1]: ("watch", "")}, "Candidate pairs"
+    )
+    rename_headers(path, "Candidate pairs", {"Pair id": None})
+    with pytest.raises(UserError, match=r"none of its 2 decision\(s\) can be placed") as info:
+        check_previous(path)
+    message = str(info.value)
+    assert "'Candidate pairs' has no 'Pair id' column" in message
+    assert str(path) in message and "--allow-unplaced-decisions" in message
+    with pytest.raises(UserError):
+        carry_over(path, first.pairs, first.committee_pairs, first.items, allow_unplaced=False)
+
+    # With the flag the run goes on and both decisions land in Unmatched decisions.
+    outcome = carry_over(path, first.pairs, first.committee_pairs, first.items)
+    assert sorted(outcome.unmatched["decision"]) == ["coordinate", "watch"]
+    assert outcome.unmatched["label"].str.contains("'Candidate pairs' row").all()
+    assert (outcome.pairs["decision"] == "").all()
+
+
+def test_a_decision_without_pair_id_lands_in_unmatched_and_stays_there(
+    first_run, tmp_path: Path
+) -> None:
+    first, path = first_run
+    ids = list(first.pairs["pair_id"])
+    fill_workbook(path, {ids[0]: ("coordinate", ""), ids[1]: ("watch", "no id")}, "Candidate pairs")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Candidate pairs"]
+    header = [c.value for c in sheet[1]]
+    id_col = header.index("Pair id") + 1
+    for row in sheet.iter_rows(min_row=2):
+        if row[id_col - 1].value == ids[1]:
+            row[id_col - 1].value = None  # the analyst cleared the id cell
+    book.save(path)
+
+    earlier = check_previous(path)  # one placeable decision: a warning, not an error
+    assert any("without a pair id" in p for p in earlier.problems)
+    outcome = carry_over(path, first.pairs, first.committee_pairs, first.items)
+    assert outcome.pairs.set_index("pair_id").loc[ids[0], "decision"] == "coordinate"
+    (lost,) = outcome.unmatched.to_dict("records")
+    assert (lost["pair_id"], lost["decision"], lost["comment"]) == ("", "watch", "no id")
+
+    # Written to the next workbook and read back from its Unmatched decisions sheet.
+    first.pairs, first.committee_pairs = outcome.pairs, outcome.committee_pairs
+    first.unmatched_decisions = outcome.unmatched
+    again = write_workbook(tmp_path / "run2" / "overlaps.xlsx", first)
+    second = carry_over(again, first.pairs, first.committee_pairs, first.items)
+    assert second.unmatched[["decision", "comment"]].values.tolist() == [["watch", "no id"]]
+
+
+def test_a_file_that_is_not_a_workbook_of_this_tool_is_an_error(tmp_path: Path) -> None:
+    text = tmp_path / "notes.xlsx"
+    text.write_text("not a zip", encoding="utf-8")
+    with pytest.raises(UserError, match=r"not an \.xlsx workbook.*notes\.xlsx / --previous"):
+        check_previous(text)
+    other = tmp_path / "other.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Budget"
+    book.active.append(["Item", "Cost"])
+    book.save(other)
+    with pytest.raises(UserError, match=r"not a workbook this tool wrote.*'Budget'"):
+        check_previous(other)
+    with pytest.raises(UserError, match="no such file"):
+        check_previous(tmp_path / "absent.xlsx")
+
+
+def test_headers_match_exact_names_before_synonyms() -> None:
+    headers = ["Status", "Pair id", "Decision", "notes", "ID"]
+    assert find_columns(headers, ["Pair id", "Decision", "Comment"]) == {
+        "Pair id": 1,
+        "Decision": 2,
+        "Comment": 3,
+    }
+    assert find_columns(["pair_ID", "DECISION"], ["Pair id", "Decision"]) == {
+        "Pair id": 0,
+        "Decision": 1,
+    }

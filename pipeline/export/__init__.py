@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.contracts import WORKBOOK_NAME
 from pipeline.export.report import render_report
 from pipeline.export.twins import (
     AREA_CONTRACT,
@@ -20,7 +21,6 @@ from pipeline.export.twins import (
 )
 from pipeline.export.workbook import SHEETS, write_workbook
 from pipeline.results import RunResult
-from pipeline.triage import WORKBOOK_NAME
 from pipeline.utils.io import atomic_write_text
 
 __all__ = ["OUTPUT_FILES", "SHEETS", "write_outputs"]

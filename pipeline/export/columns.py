@@ -2,7 +2,7 @@
 
 The contract column names (docs/architecture.md) are the keys; headers are what an analyst reads.
 The headers that triage reads back (Pair id, Decision, Comment, Score, ...) come from
-``pipeline.triage`` so the two can never drift apart.
+``pipeline.contracts`` so the two can never drift apart.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline import triage
+from pipeline import contracts
 
 __all__ = [
     "AREA_COLUMNS",
@@ -51,19 +51,19 @@ def _spec(
 
 CANDIDATE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("rank", "Rank", "int", 7),
-    _spec("score", triage.H_SCORE, "score", 8),
+    _spec("score", contracts.H_SCORE, "score", 8),
     _spec("category", "Category", "text", 13),
-    _spec("decision", triage.H_DECISION, "decision", 18),
-    _spec("comment", triage.H_COMMENT, "wrap", 30),
+    _spec("decision", contracts.H_DECISION, "decision", 18),
+    _spec("comment", contracts.H_COMMENT, "wrap", 30),
     _spec("itu_committee", "ITU-T committee", "text", 10),
     _spec("itu_group", "ITU-T group", "text", 10),
-    _spec("itu_reference", triage.H_ITU_REFERENCE, "link", 18, "itu_url"),
+    _spec("itu_reference", contracts.H_ITU_REFERENCE, "link", 18, "itu_url"),
     _spec("itu_title", "ITU-T title", "wrap", 40),
     _spec("itu_stage_group", "ITU-T stage", "text", 12),
     _spec("other_body", "Other body", "text", 9),
     _spec("other_committee", "Other committee", "text", 20),
     _spec("other_group", "Other group", "text", 10),
-    _spec("other_reference", triage.H_OTHER_REFERENCE, "link", 22, "other_url"),
+    _spec("other_reference", contracts.H_OTHER_REFERENCE, "link", 22, "other_url"),
     _spec("other_title", "Other title", "wrap", 40),
     _spec("other_stage_group", "Other stage", "text", 12),
     _spec("reason", "Reason", "wrap", 45),
@@ -77,19 +77,19 @@ CANDIDATE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("activity", "Activity", "float", 9),
     _spec("recency", "Recency", "float", 9),
     _spec("area", "Area", "int", 7),
-    _spec("pair_id", triage.H_PAIR_ID, "text", 14),
+    _spec("pair_id", contracts.H_PAIR_ID, "text", 14),
     _spec("itu_uid", "ITU-T uid", "text", 22),
     _spec("other_uid", "Other uid", "text", 22),
 )
 
 COMMITTEE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("rank", "Rank", "int", 7),
-    _spec("score", triage.H_SCORE, "score", 8),
-    _spec("itu_sg", triage.H_ITU_SG, "text", 10),
-    _spec("counterpart", triage.H_COUNTERPART, "text", 24),
+    _spec("score", contracts.H_SCORE, "score", 8),
+    _spec("itu_sg", contracts.H_ITU_SG, "text", 10),
+    _spec("counterpart", contracts.H_COUNTERPART, "text", 24),
     _spec("counterpart_body", "Counterpart body", "text", 11),
-    _spec("decision", triage.H_DECISION, "decision", 18),
-    _spec("comment", triage.H_COMMENT, "wrap", 30),
+    _spec("decision", contracts.H_DECISION, "decision", 18),
+    _spec("comment", contracts.H_COMMENT, "wrap", 30),
     _spec("n_pairs", "Pairs", "int", 8),
     _spec("n_common_text", "Common texts", "int", 9),
     _spec("n_new_overlap", "New overlaps", "int", 9),
@@ -98,26 +98,26 @@ COMMITTEE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("questions", "Questions", "wrap", 24),
     _spec("top_pairs", "Top pairs", "wrap", 50),
     _spec("reason", "Reason", "wrap", 45),
-    _spec("committee_pair_id", triage.H_PAIR_ID, "text", 30),
+    _spec("committee_pair_id", contracts.H_PAIR_ID, "text", 30),
 )
 
 COMMON_TEXT_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("rank", "Rank", "int", 7),
-    _spec("score", triage.H_SCORE, "score", 8),
+    _spec("score", contracts.H_SCORE, "score", 8),
     _spec("revision_out_of_step", "Revision out of step", "bool", 11),
     _spec("itu_committee", "ITU-T committee", "text", 10),
-    _spec("itu_reference", triage.H_ITU_REFERENCE, "link", 18, "itu_url"),
+    _spec("itu_reference", contracts.H_ITU_REFERENCE, "link", 18, "itu_url"),
     _spec("itu_title", "ITU-T title", "wrap", 40),
     _spec("itu_stage_group", "ITU-T stage", "text", 12),
     _spec("other_committee", "Other committee", "text", 20),
-    _spec("other_reference", triage.H_OTHER_REFERENCE, "link", 22, "other_url"),
+    _spec("other_reference", contracts.H_OTHER_REFERENCE, "link", 22, "other_url"),
     _spec("other_title", "Other title", "wrap", 40),
     _spec("other_stage_group", "Other stage", "text", 12),
     _spec("declared_relation", "Declared relation", "text", 12),
     _spec("evidence", "Evidence", "wrap", 35),
     _spec("reason", "Reason", "wrap", 45),
-    _spec("decision", triage.H_DECISION, "text", 16),
-    _spec("pair_id", triage.H_PAIR_ID, "text", 14),
+    _spec("decision", contracts.H_DECISION, "text", 16),
+    _spec("pair_id", contracts.H_PAIR_ID, "text", 14),
 )
 
 AREA_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -134,15 +134,15 @@ AREA_COLUMNS: tuple[ColumnSpec, ...] = (
 )
 
 ITEM_COLUMNS_SHOWN: tuple[ColumnSpec, ...] = (
-    _spec("uid", triage.H_UID, "text", 24),
+    _spec("uid", contracts.H_UID, "text", 24),
     _spec("body", "Body", "text", 8),
     _spec("kind", "Kind", "text", 11),
     _spec("committee", "Committee", "text", 20),
     _spec("group", "Group", "text", 10),
-    _spec("reference", triage.H_REFERENCE, "link", 22, "url"),
-    _spec("title", triage.H_TITLE, "wrap", 45),
-    _spec("stage", triage.H_STAGE, "text", 14),
-    _spec("stage_group", triage.H_STAGE_GROUP, "text", 12),
+    _spec("reference", contracts.H_REFERENCE, "link", 22, "url"),
+    _spec("title", contracts.H_TITLE, "wrap", 45),
+    _spec("stage", contracts.H_STAGE, "text", 14),
+    _spec("stage_group", contracts.H_STAGE_GROUP, "text", 12),
     _spec("active", "Active", "bool", 8),
     _spec("area", "Area", "int", 7),
     _spec("updated", "Updated", "date", 11),
@@ -155,12 +155,12 @@ ITEM_COLUMNS_SHOWN: tuple[ColumnSpec, ...] = (
 ITEM_COLUMNS_HIDDEN = frozenset({"plain_text", "lemma_text", "url"})
 
 UNMATCHED_SPECS: tuple[ColumnSpec, ...] = (
-    _spec("pair_id", triage.H_PAIR_ID, "text", 30),
-    _spec("table", triage.H_TABLE, "text", 16),
-    _spec("label", triage.H_LABEL, "wrap", 40),
-    _spec("decision", triage.H_DECISION, "text", 18),
-    _spec("comment", triage.H_COMMENT, "wrap", 40),
-    _spec("score", triage.H_SCORE, "float", 9),
+    _spec("pair_id", contracts.H_PAIR_ID, "text", 30),
+    _spec("table", contracts.H_TABLE, "text", 16),
+    _spec("label", contracts.H_LABEL, "wrap", 40),
+    _spec("decision", contracts.H_DECISION, "text", 18),
+    _spec("comment", contracts.H_COMMENT, "wrap", 40),
+    _spec("score", contracts.H_SCORE, "float", 9),
 )
 
 CHANGE_SPECS: tuple[ColumnSpec, ...] = (
@@ -172,7 +172,7 @@ CHANGE_SPECS: tuple[ColumnSpec, ...] = (
     _spec("score_after", "Score after", "float", 10),
     _spec("stage_before", "Stage before", "text", 18),
     _spec("stage_after", "Stage after", "text", 18),
-    _spec("decision", triage.H_DECISION, "text", 18),
+    _spec("decision", contracts.H_DECISION, "text", 18),
 )
 
 

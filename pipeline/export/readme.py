@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import triage
+from pipeline import contracts
 from pipeline.export.cells import as_date, is_missing
 from pipeline.results import RunResult
 from pipeline.schema import BODIES
@@ -64,7 +64,7 @@ SCORE_TEXT = (
 
 TRIAGE_STEPS = (
     "1. Start on 'Committee pairs' (what SG management reads first), then 'Candidate pairs'.",
-    "2. In 'Decision' pick one of: " + ", ".join(triage.DECISIONS) + "; add a 'Comment'.",
+    "2. In 'Decision' pick one of: " + ", ".join(contracts.DECISIONS) + "; add a 'Comment'.",
     "3. Sort, filter and add your own columns freely: the next run finds Decision and Comment "
     "by their header and each row by its 'Pair id'.",
     "4. Give this workbook to the next run (--previous): decisions carry over, pairs decided "

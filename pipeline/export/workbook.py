@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Format, Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline import triage
+from pipeline import contracts
 from pipeline.export import columns as cols
 from pipeline.export.cells import as_bool, as_date, as_number, as_text, is_missing
 from pipeline.export.readme import readme_rows
@@ -37,13 +37,13 @@ SHEET_SOURCES = "Sources and errors"
 # In workbook order; "Unmatched decisions" only appears when there are any.
 SHEETS: tuple[str, ...] = (
     SHEET_README,
-    triage.SHEET_COMMITTEE_PAIRS,
-    triage.SHEET_CANDIDATE_PAIRS,
+    contracts.SHEET_COMMITTEE_PAIRS,
+    contracts.SHEET_CANDIDATE_PAIRS,
     SHEET_AREAS,
     SHEET_COMMON_TEXTS,
-    triage.SHEET_ITEMS,
+    contracts.SHEET_ITEMS,
     SHEET_CHANGES,
-    triage.SHEET_UNMATCHED,
+    contracts.SHEET_UNMATCHED,
     SHEET_SOURCES,
 )
 
@@ -232,7 +232,7 @@ def write_table(
                 col,
                 {
                     "validate": "list",
-                    "source": list(triage.DECISIONS),
+                    "source": list(contracts.DECISIONS),
                     "error_type": "warning",
                     "input_title": "Decision",
                     "input_message": "Pick one; analysts' decisions carry to the next run.",
@@ -351,11 +351,11 @@ def _sheet_writers(result: RunResult) -> list[Callable[[Workbook, Formats], Any]
     writers: list[Callable[[Workbook, Formats], Any]] = [
         lambda wb, f: write_readme(wb, f, result),
         lambda wb, f: write_table(
-            wb, f, triage.SHEET_COMMITTEE_PAIRS, committee_pairs,
+            wb, f, contracts.SHEET_COMMITTEE_PAIRS, committee_pairs,
             cols.with_extras(committee_pairs, cols.COMMITTEE_COLUMNS),
         ),
         lambda wb, f: write_table(
-            wb, f, triage.SHEET_CANDIDATE_PAIRS, pairs,
+            wb, f, contracts.SHEET_CANDIDATE_PAIRS, pairs,
             cols.with_extras(pairs, cols.CANDIDATE_COLUMNS),
         ),
         lambda wb, f: write_table(
@@ -367,7 +367,7 @@ def _sheet_writers(result: RunResult) -> list[Callable[[Workbook, Formats], Any]
             highlight_key="revision_out_of_step",
         ),
         lambda wb, f: write_table(
-            wb, f, triage.SHEET_ITEMS, items,
+            wb, f, contracts.SHEET_ITEMS, items,
             cols.with_extras(items, cols.ITEM_COLUMNS_SHOWN, cols.ITEM_COLUMNS_HIDDEN),
         ),
     ]  # fmt: skip
@@ -391,7 +391,7 @@ def _sheet_writers(result: RunResult) -> list[Callable[[Workbook, Formats], Any]
     if result.unmatched_decisions is not None and not result.unmatched_decisions.empty:
         writers.append(
             lambda wb, f: write_table(
-                wb, f, triage.SHEET_UNMATCHED, result.unmatched_decisions,
+                wb, f, contracts.SHEET_UNMATCHED, result.unmatched_decisions,
                 cols.with_extras(result.unmatched_decisions, cols.UNMATCHED_SPECS),
             )
         )  # fmt: skip

@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import json
+import math
 import os
 import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "finite_json",
+    "json_text",
     "new_run_id",
     "open_text",
     "sha256_bytes",
@@ -80,3 +84,22 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     """``20261130T113300Z-3f9a``: sortable by time, unique within the second."""
     now = now or dt.datetime.now(dt.UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (nested in dicts, lists, tuples) as ``None``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON (indented, UTF-8 kept): NaN and infinities become ``null``, never the bare
+    ``NaN`` that other JSON readers reject; other objects (paths, dates) become strings."""
+    return json.dumps(
+        finite_json(value), indent=2, ensure_ascii=False, allow_nan=False, default=str
+    )
