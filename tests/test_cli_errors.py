@@ -136,7 +136,7 @@ def test_previous_with_unplaceable_decisions_stops_unless_allowed(inputs, tmp_pa
         ("[rank]\nw_semantic = nan\n", [], ["finite", "/ rank.w_semantic)"]),
         ("[run\n", [], ["not valid TOML", ".toml:1)"]),
         ("", ["--seed", "-1"], ["(command line / run.seed)"]),
-        ("", ["--top-k", "0"], ["(command line / match.top_k)"]),
+        ("", ["--top-k", "-1"], ["(command line / match.top_k)"]),
     ],
 )
 def test_config_problems_are_one_line_with_file_and_key(
