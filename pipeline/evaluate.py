@@ -394,6 +394,7 @@ def evaluate_corpus(
             device=ep.device,
             max_seq_length=ep.max_seq_length or None,
             cache_dir=cache_dir,
+            backend=ep.backend,
         )
         vectors = embedder.encode(embedding_text(items, ep.max_chars))
         committee_vectors = embedder.encode(embedding_text(committees, ep.max_chars))

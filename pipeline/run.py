@@ -166,7 +166,12 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     with timed(timings, "enrich", say):
         enrich_params = stage_params(EnrichParams, config, "enrich")
         nlp = options.nlp if options.nlp is not None else load_nlp(enrich_params.spacy_model)
-        enricher = Enricher(enrich_params, nlp=nlp)
+        enricher = Enricher(
+            enrich_params,
+            nlp=nlp,
+            cache_dir=Path(options.cache_dir) / "enrich" if enrich_params.cache else None,
+            progress=progress is not None,
+        )
         items = enricher.transform(items)
         if not committees.empty:
             committees = enricher.transform(committees)
@@ -181,6 +186,9 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
                 device=embed_params.device,
                 max_seq_length=embed_params.max_seq_length or None,
                 cache_dir=Path(options.cache_dir) / "embeddings" if embed_params.cache else None,
+                backend=embed_params.backend,
+                model_dir=Path(options.cache_dir) / "onnx",
+                progress=progress is not None,
             )
         if options.vectors is not None:
             vectors = np.asarray(options.vectors, dtype=np.float32)
