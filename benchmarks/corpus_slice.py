@@ -36,3 +36,19 @@ def records_to_items(rows: list[dict[str, Any]]) -> pd.DataFrame:
     from pipeline.schema import items_frame, normalize_item
 
     return items_frame([normalize_item(r) for r in rows])
+
+
+def load_topical_slice(n: int, pattern: str, corpus: Path = CORPUS) -> pd.DataFrame:
+    """Up to ``n // 3`` records per body file whose title matches the regex ``pattern``
+    (case-insensitive), in file order: a slice where cross-body topics exist, for areas."""
+    import re
+
+    per_file = max(1, n // len(FILES))
+    regex = re.compile(pattern, re.IGNORECASE)
+    rows = []
+    for name in FILES:
+        with gzip.open(corpus / name, "rt", encoding="utf-8") as fh:
+            records = (json.loads(line) for line in fh)
+            hits = (r for r in records if regex.search(str(r.get("title") or "")))
+            rows.extend(itertools.islice(hits, per_file))
+    return records_to_items(rows)
