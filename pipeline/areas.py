@@ -1,17 +1,20 @@
 """Areas of common interest: clusters of items that span ITU-T and ISO/IEC work.
 
 1. A kNN graph over all items (exact cosine top-k, blocked: never n x n in memory), keeping
-   edges with cosine >= ``min_similarity``.
-2. Its connected components; inside each, agglomerative clustering (average linkage, cosine
-   distance, threshold ``distance_threshold``) constrained to the graph's edges, so each step
-   only sees O(n * k) distances and scales to the full corpus on two cores.
+   edges with cosine >= ``min_similarity``, weighted by cosine.
+2. Communities of that graph. ``method = "leiden"`` (default): the Leiden algorithm
+   (``leidenalg``) with the Constant Potts Model, whose ``resolution`` is the weighted edge
+   density a community must exceed, so an area cannot grow past about ``k / resolution`` items
+   however large the corpus, and the run takes seconds (O(edges)). ``method =
+   "agglomerative"`` (the earlier algorithm): inside each connected component, average-linkage
+   clustering (cosine distance, threshold ``distance_threshold``) constrained to graph edges.
 3. Clusters that span at least ``min_bodies`` bodies (with an ITU-T item when ``require_itu``)
    and have ``min_size`` items become areas; everything else stays -1 (nothing is forced).
 4. Each area is labelled with class-based TF-IDF over keyphrases (the items outside any area
    form one background class, so generic terms score low); domain stop phrases are removed.
 
-Deterministic: exact neighbours with index tie-breaks, deterministic linkage, areas numbered
-by size then smallest uid.
+Deterministic: exact neighbours with index tie-breaks, Leiden seeded with ``seed`` (or the
+deterministic linkage), areas numbered by size then smallest uid.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ from sklearn.cluster import AgglomerativeClustering
 
 from pipeline.match import ITU_BODY, blocked_top_k
 
-__all__ = ["AREA_COLUMNS", "AREA_STOP_PHRASES", "AreaParams", "find_areas", "label_areas"]
+__all__ = [
+    "AREA_COLUMNS",
+    "AREA_METHODS",
+    "AREA_STOP_PHRASES",
+    "AreaParams",
+    "find_areas",
+    "label_areas",
+]
+
+#: Community algorithms of ``[areas] method``.
+AREA_METHODS: tuple[str, ...] = ("leiden", "agglomerative")
 
 AREA_COLUMNS: tuple[str, ...] = (
     "area",
@@ -94,22 +107,29 @@ AREA_STOP_PHRASES = frozenset(
 class AreaParams:
     """Area finding (``[areas]`` in default_config.toml).
 
+    - ``method`` (``"leiden"``): community algorithm, see :data:`AREA_METHODS`.
+    - ``resolution`` (0.05): Leiden's Constant Potts Model resolution: a community's edges
+      (weighted by cosine) must exceed ``resolution`` times its number of item pairs. With 10
+      neighbours at cosine ~0.7 that caps a community near 7 / 0.05 = 140 items.
     - ``n_neighbors`` (10): neighbours per item in the kNN graph (all bodies).
     - ``min_similarity`` (0.6): graph edges below this cosine are dropped.
-    - ``distance_threshold`` (0.35): average-linkage cosine distance at which merging stops
-      (0.35 = items in an area are, on average over graph edges, at cosine >= 0.65). Linkage only
-      sees graph edges, so loose settings chain into one giant cluster (0.55/0.4 put 37,831
-      of 44,886 corpus items in one "area").
+    - ``distance_threshold`` (0.35, agglomerative only): average-linkage cosine distance at
+      which merging stops (0.35 = items in an area are, on average over graph edges, at
+      cosine >= 0.65). Linkage only sees graph edges, so loose settings chain into one giant
+      cluster (0.55/0.4 put 37,831 of 44,886 corpus items in one "area").
     - ``min_size`` (3), ``max_size`` (1000), ``min_bodies`` (2), ``require_itu`` (True): what
       makes a cluster an area of common interest for Resolution 7; a cluster larger than
-      ``max_size`` is a chained blob, not a topic: it is re-clustered with a tighter threshold
-      (x0.7, at most 3 times) and whatever is still too large stays -1.
+      ``max_size`` is a chained blob, not a topic: it is re-clustered more tightly (Leiden:
+      resolution x2; agglomerative: threshold x0.7; at most 3 times) and whatever is still
+      too large stays -1.
     - ``n_label_terms`` (4): keyphrases in a label; ``n_representatives`` (3): items closest to
       the centroid shown per area.
     - ``block_size`` (2048): matrix-product block for the kNN graph.
     - ``extra_stop_phrases`` (()): more phrases never used in labels (lowercase).
     """
 
+    method: str = "leiden"
+    resolution: float = 0.05
     n_neighbors: int = 10
     min_similarity: float = 0.6
     distance_threshold: float = 0.35
@@ -122,45 +142,83 @@ class AreaParams:
     block_size: int = 2048
     extra_stop_phrases: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        if self.method not in AREA_METHODS:
+            raise ValueError(f"[areas] method must be one of {', '.join(AREA_METHODS)}")
+        if self.resolution <= 0:
+            raise ValueError("[areas] resolution must be > 0")
+
 
 def _knn_graph(vectors: np.ndarray, params: AreaParams) -> sp.csr_matrix:
-    """Symmetric (n, n) sparse graph of cosine >= min_similarity among each item's top-k."""
+    """Symmetric (n, n) sparse graph, weight = cosine >= min_similarity, among each item's
+    top-k. At most ``2 * n * k`` stored edges."""
     n = vectors.shape[0]
     k = min(params.n_neighbors + 1, n)  # +1: an item is its own nearest neighbour
     idx, sims = blocked_top_k(vectors, vectors, k, params.block_size)
     rows = np.repeat(np.arange(n), k)
-    cols, vals = idx.ravel(), sims.ravel()
+    cols, vals = idx.ravel(), sims.ravel().astype(np.float32)
     keep = (rows != cols) & (vals >= params.min_similarity)
-    g = sp.coo_matrix((np.ones(keep.sum(), dtype=np.float32), (rows[keep], cols[keep])), (n, n))
-    g = g.tocsr()
-    return ((g + g.T) > 0).astype(np.float32).tocsr()
+    g = sp.coo_matrix((vals[keep], (rows[keep], cols[keep])), (n, n)).tocsr()
+    return g.maximum(g.T).tocsr()
 
 
-def _cluster(vectors: np.ndarray, graph: sp.csr_matrix, params: AreaParams) -> np.ndarray:
-    """Cluster id per item (-1 for singletons), clustering each connected component.
+def _cluster(
+    vectors: np.ndarray, graph: sp.csr_matrix, params: AreaParams, seed: int
+) -> np.ndarray:
+    """Cluster id per item (-1 for singletons).
 
-    A cluster larger than ``max_size`` is clustered again with a tighter threshold (x0.7,
-    up to 3 times): connectivity-constrained linkage chains, and a chained blob is not a topic.
+    Leiden runs on the whole graph at once; agglomerative linkage per connected component.
+    A cluster larger than ``max_size`` is clustered again more tightly (up to 3 times): a
+    chained blob is not a topic.
     """
     n = vectors.shape[0]
     labels = np.full(n, -1, dtype=np.int64)
-    n_comp, comp = connected_components(graph, directed=False)
-    sizes = np.bincount(comp, minlength=n_comp)
-    todo = [
-        (np.flatnonzero(comp == c), params.distance_threshold, 0)
-        for c in np.flatnonzero(sizes >= 2)
-    ]
+    if params.method == "leiden":
+        todo = [(np.arange(n), params.resolution, 0)]
+    else:
+        n_comp, comp = connected_components(graph, directed=False)
+        sizes = np.bincount(comp, minlength=n_comp)
+        todo = [
+            (np.flatnonzero(comp == c), params.distance_threshold, 0)
+            for c in np.flatnonzero(sizes >= 2)
+        ]
     next_id = 0
     while todo:
-        members, threshold, depth = todo.pop(0)
-        parts = _agglomerate(vectors, graph, members, threshold)
+        members, level, depth = todo.pop(0)
+        if params.method == "leiden":
+            parts, tighter = _leiden(graph, members, level, seed), level * 2
+        else:
+            parts, tighter = _agglomerate(vectors, graph, members, level), level * 0.7
         for part in parts:
             if len(part) > params.max_size and depth < 3:
-                todo.append((part, threshold * 0.7, depth + 1))
+                todo.append((part, tighter, depth + 1))
             elif len(part) >= 2:
                 labels[part] = next_id
                 next_id += 1
     return labels
+
+
+def _leiden(
+    graph: sp.csr_matrix, members: np.ndarray, resolution: float, seed: int
+) -> list[np.ndarray]:
+    """Leiden (Constant Potts Model, weights = cosine) communities of ``members`` along
+    ``graph``'s edges, largest first; singletons dropped. Deterministic for a given seed."""
+    import igraph as ig
+    import leidenalg
+
+    sub = sp.triu(graph[members][:, members], k=1).tocoo()
+    g = ig.Graph(n=len(members), edges=np.column_stack([sub.row, sub.col]).tolist())
+    g.es["weight"] = sub.data.astype(float).tolist()
+    partition = leidenalg.find_partition(
+        g,
+        leidenalg.CPMVertexPartition,
+        weights="weight",
+        resolution_parameter=resolution,
+        n_iterations=-1,  # until no move improves it: the result does not depend on a budget
+        seed=seed,
+    )
+    membership = np.asarray(partition.membership)
+    return [members[membership == c] for c in range(len(partition)) if (membership == c).sum() > 1]
 
 
 def _agglomerate(
@@ -190,6 +248,16 @@ def _agglomerate(
         local = model.fit_predict(vectors[idx])
         out.extend(idx[local == lab] for lab in np.unique(local))
     return out
+
+
+def _groups(labels: np.ndarray) -> list[np.ndarray]:
+    """Item indices per label >= 0, ascending within a group, in one sort (O(n log n)), not
+    one scan of all labels per cluster (which is O(n * clusters))."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.diff(sorted_labels, prepend=sorted_labels[:1] - 1))
+    groups = np.split(order, starts[1:])
+    return [g for g in groups if labels[g[0]] >= 0]
 
 
 def _terms(items: pd.DataFrame) -> list[list[str]]:
@@ -252,10 +320,9 @@ def find_areas(
     ``vectors``: (n, d) float32 L2-normalised, row i = item i of ``items`` (needs ``uid``,
     ``body``, ``committee``, ``title``, ``active``; ``keyphrases`` for labels). Returns
     ``(labels, areas)``: labels (n,) int64, area id or -1; areas one row per area with
-    :data:`AREA_COLUMNS`, sorted by ``area`` (0 = largest). ``seed`` is accepted for interface
-    symmetry; nothing here is random.
+    :data:`AREA_COLUMNS`, sorted by ``area`` (0 = largest). ``seed`` seeds Leiden (same seed,
+    same areas); the agglomerative method is deterministic without it.
     """
-    del seed
     p = params or AreaParams()
     items = items.reset_index(drop=True)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -265,13 +332,12 @@ def find_areas(
     empty = pd.DataFrame(columns=list(AREA_COLUMNS))
     if n < 2:
         return np.full(n, -1, dtype=np.int64), empty
-    raw = _cluster(vectors, _knn_graph(vectors, p), p)
+    raw = _cluster(vectors, _knn_graph(vectors, p), p, seed)
 
     bodies = items["body"].astype(str).to_numpy()
     uids = items["uid"].astype(str).to_numpy()
-    kept: list[tuple[int, str, int]] = []
-    for lab in np.unique(raw[raw >= 0]):
-        members = np.flatnonzero(raw == lab)
+    kept: list[tuple[int, str, np.ndarray]] = []
+    for members in _groups(raw):
         body_set = set(bodies[members])
         if not p.min_size <= len(members) <= p.max_size or len(body_set) < p.min_bodies:
             continue
@@ -279,11 +345,11 @@ def find_areas(
             continue
         if p.require_itu and not (body_set - {ITU_BODY}):
             continue
-        kept.append((-len(members), str(uids[members].min()), int(lab)))
-    kept.sort()
+        kept.append((-len(members), str(uids[members].min()), members))
+    kept.sort(key=lambda t: (t[0], t[1]))
     labels = np.full(n, -1, dtype=np.int64)
-    for new, (_, _, old) in enumerate(kept):
-        labels[raw == old] = new
+    for new, (_, _, members) in enumerate(kept):
+        labels[members] = new
     if not kept:
         return labels, empty
 
@@ -299,8 +365,7 @@ def find_areas(
     titles = items["title"].astype(str).to_numpy()
     active = items["active"].fillna(False).astype(bool).to_numpy()
     rows = []
-    for area in range(len(kept)):
-        members = np.flatnonzero(labels == area)
+    for area, (_, _, members) in enumerate(kept):
         centroid = vectors[members].mean(axis=0)
         sims = vectors[members] @ centroid
         order = np.lexsort((uids[members], -sims))[: p.n_representatives]

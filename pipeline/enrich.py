@@ -7,19 +7,27 @@ the *whole* plain text; only lemmas and keyphrases, which need the parser, see a
 ``EnrichParams.max_chars`` so one very long scope cannot dominate the run time.
 
 Speed: the shared corpus has ~45,000 items; texts go through ``nlp.pipe`` in batches, and each
-distinct text is parsed once (amendments and parts often repeat their parent's text).
+distinct text is parsed once (amendments and parts often repeat their parent's text). With a
+cache folder, what spaCy produced (lemma text and keyphrases) is kept in SQLite by (pipeline,
+version, parameters, enrich code, text hash): a rerun parses only new or changed texts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import multiprocessing
+import os
 import re
+import signal
+import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -29,6 +37,8 @@ from pipeline.references import (
     find_standard_references,
     standard_keys,
 )
+from pipeline.utils.progress import progress_bar
+from pipeline.utils.sqlite_cache import BlobCache, text_hash
 from pipeline.utils.text import html_to_text
 
 if TYPE_CHECKING:
@@ -252,6 +262,8 @@ class EnrichParams:
       ``2 * batch_size`` distinct texts the work stays in process.
     - ``extra_stop_phrases``: keyphrases to drop in addition to :data:`DOMAIN_STOP_PHRASES`,
       compared lowercase.
+    - ``cache``: keep each text's lemmas and keyphrases under ``<cache_dir>/enrich`` and parse
+      only texts not seen with the same pipeline, parameters and enrich code (default true).
     """
 
     spacy_model: str = DEFAULT_SPACY_MODEL
@@ -260,6 +272,7 @@ class EnrichParams:
     batch_size: int = 128
     n_process: int = 2
     extra_stop_phrases: tuple[str, ...] = field(default=())
+    cache: bool = True
 
     def __post_init__(self) -> None:
         if self.max_chars < 1 or self.max_keyphrases < 0 or self.batch_size < 1:
@@ -531,17 +544,33 @@ def _lemma_text(doc: Doc) -> str:
     return " ".join(_form(t) for t in doc if _is_content(t))
 
 
+_Analysed = tuple[str, list[str]]
+
+
 class Enricher:
     """Adds :data:`ENRICH_COLUMNS` to an items frame (scikit-learn style, stateless fit).
 
     ``nlp`` is a loaded spaCy pipeline to reuse; ``None`` loads ``params.spacy_model`` on first
-    use (:func:`load_nlp`). After :meth:`fit` or :meth:`transform`, ``nlp_`` is the pipeline and
-    ``info_`` says which one it is (:func:`nlp_info`).
+    use (:func:`load_nlp`). ``cache_dir`` keeps the spaCy results per text in SQLite
+    (:meth:`cache_namespace` says under which key), so unchanged texts are never parsed again;
+    ``progress`` draws a bar on a terminal. After :meth:`fit` or :meth:`transform`, ``nlp_``
+    is the pipeline and ``info_`` says which one it is (:func:`nlp_info`); ``hits`` and
+    ``misses`` count distinct texts found in and added to the cache.
     """
 
-    def __init__(self, params: EnrichParams | None = None, nlp: Language | None = None) -> None:
+    def __init__(
+        self,
+        params: EnrichParams | None = None,
+        nlp: Language | None = None,
+        cache_dir: Path | str | None = None,
+        progress: bool = False,
+    ) -> None:
         self.params = params or EnrichParams()
         self.nlp = nlp
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.hits = 0
+        self.misses = 0
 
     def fit(self, items: pd.DataFrame | None = None) -> Enricher:
         """Load the pipeline; nothing is learnt from ``items``."""
@@ -557,6 +586,22 @@ class Enricher:
     def stop_phrases(self) -> frozenset[str]:
         extra = {p.strip().lower() for p in self.params.extra_stop_phrases if p.strip()}
         return DOMAIN_STOP_PHRASES | extra
+
+    def cache_namespace(self) -> str:
+        """What the cached values depend on: pipeline, versions, parameters and enrich's code.
+
+        Batch size and process count are left out: they do not change the results.
+        """
+        self.fit()
+        info = self.info_
+        p = self.params
+        stop = hashlib.sha256("\n".join(sorted(self.stop_phrases)).encode()).hexdigest()[:8]
+        return (
+            f"enrich-{info['pipeline']}-{info['version']}"
+            f"|spacy{info['spacy_version']}|{','.join(info['components'])}"
+            f"|fallback={info['fallback']}|chars{p.max_chars}|kp{p.max_keyphrases}"
+            f"|stop{stop}|code{_code_digest()}"
+        )
 
     def transform(self, items: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``items`` (n rows, same index) with :data:`ENRICH_COLUMNS` added.
@@ -590,21 +635,51 @@ class Enricher:
         return out
 
     def _language(self, plain: list[str]) -> tuple[list[str], list[list[str]]]:
-        """Lemma text and keyphrases per text; each distinct (cut) text is parsed once."""
+        """Lemma text and keyphrases per text; each distinct (cut) text is parsed once, and
+        not at all when the cache has it."""
         params = self.params
         cut = [cut_text(p, params.max_chars) for p in plain]
         unique = list(dict.fromkeys(cut))
+        done: dict[str, _Analysed] = {}
+        store = conn = None
+        if self.cache_dir is not None and unique:
+            store = BlobCache(self.cache_dir, self.cache_namespace(), table="analyses")
+            conn = store.connect()
+            hashes = {text_hash(u): u for u in unique}
+            for h, blob in store.get(conn, list(hashes)).items():
+                lemma, phrases = json.loads(blob)
+                done[hashes[h]] = (lemma, phrases)
+            self.hits += len(done)
+        todo = [u for u in unique if u not in done]
         args = (self.nlp_, self.stop_phrases, params.max_keyphrases, params.batch_size)
-        if params.n_process > 1 and len(unique) >= 2 * params.batch_size:
-            results = _analyse_parallel(unique, args, params.n_process)
-        else:
-            results = _analyse(unique, *args)
-        done = dict(zip(unique, results, strict=True))
+        try:
+            with progress_bar("enrich", len(todo), self.progress) as advance:
+                for texts, results in _analyse_chunks(todo, args, params.n_process):
+                    done.update(zip(texts, results, strict=True))
+                    if store is not None and conn is not None:
+                        store.put(
+                            conn,
+                            [
+                                (text_hash(t), json.dumps(r).encode())
+                                for t, r in zip(texts, results, strict=True)
+                            ],
+                        )
+                    self.misses += len(texts)
+                    advance(len(texts))
+        finally:
+            if conn is not None:
+                conn.close()
         return [done[c][0] for c in cut], [list(done[c][1]) for c in cut]
 
 
-_Analysed = tuple[str, list[str]]
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """sha256 of this module's source (8 hex): a change to the keyphrase rules empties the cache."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+
+
 _WORKER_ARGS: tuple[Any, ...] = ()
+_WORKER_PARENT = 0
 
 
 def _analyse(
@@ -616,30 +691,70 @@ def _analyse(
     ]
 
 
-def _init_worker(*args: Any) -> None:
-    global _WORKER_ARGS
-    _WORKER_ARGS = args
+def _init_worker(parent: int, *args: Any) -> None:
+    """Keep the pipeline for :func:`_analyse_chunk`, and die with the parent process."""
+    global _WORKER_ARGS, _WORKER_PARENT
+    _WORKER_ARGS, _WORKER_PARENT = args, parent
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGTERM this process when its parent dies; exit now if it already has.
+
+    A killed parent (Ctrl-C twice, SIGKILL, OOM) would otherwise leave workers holding the
+    spaCy pipeline in memory. Where prctl is missing, :func:`_analyse_chunk` checks the parent
+    before each chunk.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        except (OSError, AttributeError):  # no libc symbol: the per-chunk check remains
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _analyse_chunk(texts: list[str]) -> list[_Analysed]:
+    if os.getppid() != _WORKER_PARENT:
+        os._exit(1)
     return _analyse(texts, *_WORKER_ARGS)
 
 
-def _analyse_parallel(texts: list[str], args: tuple[Any, ...], n_process: int) -> list[_Analysed]:
-    """:func:`_analyse` over ``n_process`` worker processes, in order.
+def worker_pool(n_process: int, args: tuple[Any, ...]) -> ProcessPoolExecutor:
+    """``n_process`` workers holding ``args`` (pipeline, stop phrases, limit, batch size).
 
-    Unlike ``nlp.pipe(n_process=...)``, workers send back only the strings enrich keeps, not
-    serialised Docs. Workers are forked where the OS can (the pipeline is inherited, not
-    pickled); enrich runs before any torch work, so no torch thread pool is forked.
+    Workers are forked where the OS can (the pipeline is inherited, not pickled); enrich runs
+    before any torch work, so no torch thread pool is forked. They die with this process.
     """
-    # Small chunks balance the workers; each still fills whole nlp.pipe batches.
-    step = max(args[-1], -(-len(texts) // (n_process * 8)))
-    chunks = [texts[i : i + step] for i in range(0, len(texts), step)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         n_process,
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=args,
-    ) as pool:
-        return [r for part in pool.map(_analyse_chunk, chunks) for r in part]
+        initargs=(os.getpid(), *args),
+    )
+
+
+def _analyse_chunks(
+    texts: list[str], args: tuple[Any, ...], n_process: int
+) -> Iterator[tuple[list[str], list[_Analysed]]]:
+    """:func:`_analyse` in chunks, in order: ``(chunk, results)`` as each chunk finishes.
+
+    ``n_process > 1`` with at least ``2 * batch_size`` texts uses worker processes, which send
+    back only the strings enrich keeps (not serialised Docs, as ``nlp.pipe(n_process=...)``
+    would). Small chunks balance the workers and let a progress bar move; each still fills
+    whole ``nlp.pipe`` batches.
+    """
+    batch_size = args[-1]
+    parallel = n_process > 1 and len(texts) >= 2 * batch_size
+    step = max(batch_size, min(-(-len(texts) // (n_process * 8)), 8 * batch_size))
+    chunks = [texts[i : i + step] for i in range(0, len(texts), step)]
+    if not parallel:
+        for chunk in chunks:
+            yield chunk, _analyse(chunk, *args)
+        return
+    with worker_pool(n_process, args) as pool:
+        yield from zip(chunks, pool.map(_analyse_chunk, chunks), strict=True)

@@ -266,12 +266,19 @@ class StageGraph:
 
 def _enrich(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
     nlp = data.get("nlp") or load_nlp(config.enrich.spacy_model)
-    enricher = Enricher(config.enrich, nlp=nlp)
+    cache = data.get("cache_dir")
+    enricher = Enricher(
+        config.enrich,
+        nlp=nlp,
+        cache_dir=Path(cache) / "enrich" if config.enrich.cache and cache is not None else None,
+        progress=bool(data.get("show_progress")),
+    )
     items = enricher.transform(data["raw_items"])
     committees = data["raw_committees"]
     if not committees.empty:
         committees = enricher.transform(committees)
-    return {"items": items, "committees": committees, "nlp_info": nlp_info(nlp)}
+    info = {**nlp_info(nlp), "cache": {"hits": enricher.hits, "misses": enricher.misses}}
+    return {"items": items, "committees": committees, "nlp_info": info}
 
 
 def _embed(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -286,6 +293,9 @@ def _embed(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
             device=ep.device,
             max_seq_length=ep.max_seq_length or None,
             cache_dir=Path(cache) / "embeddings" if ep.cache and cache is not None else None,
+            backend=ep.backend,
+            model_dir=Path(cache) / "onnx" if cache is not None else None,
+            progress=bool(data.get("show_progress")),
         )
     items, committees = data["items"], data["committees"]
     if precomputed is not None:
@@ -363,14 +373,14 @@ PIPELINE = StageGraph(
             _enrich,
             ("raw_items", "raw_committees"),
             ("items", "committees", "nlp_info"),
-            ("nlp",),
+            ("nlp", "cache_dir", "show_progress"),
         ),
         Stage(
             "embed",
             _embed,
             ("items", "committees"),
             ("vectors", "committee_vectors", "embed_info"),
-            ("embedder", "precomputed_vectors", "cache_dir"),
+            ("embedder", "precomputed_vectors", "cache_dir", "show_progress"),
         ),
         Stage("match", _match, ("items", "vectors"), ("candidates",)),
         Stage("areas", _areas, ("items", "vectors"), ("item_area", "areas")),

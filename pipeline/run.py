@@ -143,7 +143,8 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
     try:
-        data = PIPELINE.run(_given(options, parsed), config, timings=timings, progress=say)
+        given = _given(options, parsed) | {"show_progress": progress is not None}
+        data = PIPELINE.run(given, config, timings=timings, progress=say)
     except GraphError as exc:
         raise RunError(str(exc)) from exc
     items = data["items"].assign(area=data["item_area"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline.areas import AREA_COLUMNS, AreaParams, find_areas, label_areas
 from pipeline.schema import items_frame, normalize_item
@@ -70,3 +71,55 @@ def test_label_areas_prefers_distinctive_terms() -> None:
     terms = [["network", "qkd"], ["network", "qkd"], ["network", "ship"], ["network"]]
     labels = np.array([0, 0, -1, -1])
     assert label_areas(terms, labels, 1, frozenset())[0] == ["qkd"]
+
+
+def _topics(n_per_topic: int, n_topics: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Topics alternating ITU-T / ISO items around their own direction, plus noise."""
+    rng = np.random.default_rng(seed)
+    dim = 32
+    centres = rng.standard_normal((n_topics, dim)).astype(np.float32)
+    rows, vecs = [], []
+    for t in range(n_topics):
+        for i in range(n_per_topic):
+            body = "ITU-T" if i % 3 == 0 else "ISO"
+            rows.append(
+                normalize_item(
+                    dict(
+                        body=body,
+                        committee=f"TC {t + 1}",
+                        title=f"t{t} i{i}",
+                        reference=f"R {t}-{i}",
+                    )
+                )
+            )
+            v = centres[t] + 0.25 * rng.standard_normal(dim).astype(np.float32)
+            vecs.append(v / np.linalg.norm(v))
+    return items_frame(rows), np.stack(vecs).astype(np.float32)
+
+
+@pytest.mark.parametrize("method", ["leiden", "agglomerative"])
+def test_methods_find_the_planted_topics(method: str) -> None:
+    items, vectors = _topics(12, 5, seed=3)
+    labels, areas = find_areas(vectors, items, AreaParams(method=method), seed=7)
+    assert len(areas) == 5 and (areas["size"] == 12).all()
+    for t in range(5):  # each topic is one area, and no area mixes topics
+        assert len(set(labels[t * 12 : (t + 1) * 12].tolist())) == 1
+    assert (areas["n_itu_t"] == 4).all()
+
+
+def test_leiden_is_seeded_and_oversized_communities_are_split() -> None:
+    items, vectors = _topics(40, 6, seed=5)
+    p = AreaParams(resolution=0.01)
+    a = find_areas(vectors, items, p, seed=11)
+    b = find_areas(vectors, items, p, seed=11)
+    np.testing.assert_array_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    small = find_areas(vectors, items, AreaParams(resolution=0.1, max_size=20), seed=11)[1]
+    assert len(small) and (small["size"] <= 20).all()
+
+
+def test_area_params_are_validated() -> None:
+    with pytest.raises(ValueError, match="method"):
+        AreaParams(method="kmeans")
+    with pytest.raises(ValueError, match="resolution"):
+        AreaParams(resolution=0)

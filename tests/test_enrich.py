@@ -178,3 +178,78 @@ def test_params_are_validated() -> None:
         EnrichParams(max_chars=0)
     with pytest.raises(ValueError):
         EnrichParams(n_process=0)
+
+
+def test_cache_parses_only_new_or_changed_texts(tmp_path, monkeypatch) -> None:
+    nlp = load_nlp("no_such_pipeline_xx")  # blank: fast; the cache logic is the same
+    items = pd.DataFrame(
+        {"title": ["Smart grid metering", "Optical fibre cables", "Smart grid metering"]}
+    )
+    first = Enricher(nlp=nlp, cache_dir=tmp_path)
+    out1 = first.transform(items)
+    assert (first.hits, first.misses) == (0, 2)  # a repeated text is parsed once
+
+    parsed: list[str] = []
+    real_pipe = nlp.pipe
+
+    def counting_pipe(texts, **kwargs):
+        texts = list(texts)
+        parsed.extend(texts)
+        return real_pipe(texts, **kwargs)
+
+    monkeypatch.setattr(nlp, "pipe", counting_pipe)
+    changed = items.assign(title=["Smart grid metering", "Optical fibre connectors", "x y z"])
+    second = Enricher(nlp=nlp, cache_dir=tmp_path)
+    out2 = second.transform(changed)
+    assert sorted(parsed) == ["Optical fibre connectors", "x y z"]
+    assert (second.hits, second.misses) == (1, 2)
+    assert out2["keyphrases"][0] == out1["keyphrases"][0]
+    fresh = Enricher(nlp=load_nlp("no_such_pipeline_xx")).transform(changed)
+    pd.testing.assert_frame_equal(out2, fresh)  # cached == recomputed
+
+    # Other parameters, other namespace: nothing is reused.
+    other = Enricher(EnrichParams(max_keyphrases=3), nlp=nlp, cache_dir=tmp_path)
+    assert other.cache_namespace() != second.cache_namespace()
+    other.transform(items)
+    assert other.hits == 0
+
+
+def test_worker_processes_die_with_their_parent(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("checks Linux process state")
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from pipeline.enrich import worker_pool\n"
+        "pool = worker_pool(2, (None, frozenset(), 5, 8))\n"
+        "list(pool.map(time.sleep, [0.1, 0.1]))\n"  # both workers started
+        "print(' '.join(str(p) for p in pool._processes), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+    proc.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    deadline = time.time() + 10
+    while any(alive(p) for p in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in workers)
