@@ -30,7 +30,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 
-from pipeline.match import ITU_BODY, blocked_top_k
+from pipeline.contracts import AREA_COLUMNS, ITU_BODY
+from pipeline.match import blocked_top_k
 
 __all__ = [
     "AREA_COLUMNS",
@@ -43,19 +44,6 @@ __all__ = [
 
 #: Community algorithms of ``[areas] method``.
 AREA_METHODS: tuple[str, ...] = ("leiden", "agglomerative")
-
-AREA_COLUMNS: tuple[str, ...] = (
-    "area",
-    "label",
-    "size",
-    "n_itu_t",
-    "n_iso",
-    "n_iec",
-    "n_iso_iec",
-    "committees",
-    "n_active",
-    "representative_items",
-)
 
 # Words every standard uses: they say nothing about the area's topic.
 AREA_STOP_PHRASES = frozenset(
@@ -308,6 +296,23 @@ def label_areas(
     return out
 
 
+def _areas_of_interest(
+    raw: np.ndarray, bodies: np.ndarray, uids: np.ndarray, p: AreaParams
+) -> list[tuple[int, str, np.ndarray]]:
+    """The clusters that are areas of common interest (size, bodies, an ITU-T item and another
+    body), as ``(-size, smallest uid, member rows)``, largest first (ties by uid)."""
+    kept: list[tuple[int, str, np.ndarray]] = []
+    for members in _groups(raw):
+        body_set = set(bodies[members])
+        if not p.min_size <= len(members) <= p.max_size or len(body_set) < p.min_bodies:
+            continue
+        if p.require_itu and (ITU_BODY not in body_set or not (body_set - {ITU_BODY})):
+            continue
+        kept.append((-len(members), str(uids[members].min()), members))
+    kept.sort(key=lambda t: (t[0], t[1]))
+    return kept
+
+
 def find_areas(
     vectors: np.ndarray,
     items: pd.DataFrame,
@@ -336,17 +341,7 @@ def find_areas(
 
     bodies = items["body"].astype(str).to_numpy()
     uids = items["uid"].astype(str).to_numpy()
-    kept: list[tuple[int, str, np.ndarray]] = []
-    for members in _groups(raw):
-        body_set = set(bodies[members])
-        if not p.min_size <= len(members) <= p.max_size or len(body_set) < p.min_bodies:
-            continue
-        if p.require_itu and ITU_BODY not in body_set:
-            continue
-        if p.require_itu and not (body_set - {ITU_BODY}):
-            continue
-        kept.append((-len(members), str(uids[members].min()), members))
-    kept.sort(key=lambda t: (t[0], t[1]))
+    kept = _areas_of_interest(raw, bodies, uids, p)
     labels = np.full(n, -1, dtype=np.int64)
     for new, (_, _, members) in enumerate(kept):
         labels[members] = new

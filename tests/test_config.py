@@ -145,3 +145,12 @@ def test_run_json_text_never_holds_a_bare_nan() -> None:
     text = json_text({"score": float("nan"), "nested": [1.0, float("inf")], "ok": 0.5})
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text) == {"score": None, "nested": [1.0, None], "ok": 0.5}
+
+
+@pytest.mark.parametrize(("key", "value"), [("embed.backend", "cuda"), ("areas.method", "kmeans")])
+def test_a_word_outside_its_choices_names_the_key(tmp_path: Path, key: str, value: str) -> None:
+    table, name = key.split(".")
+    path = tmp_path / "c.toml"
+    path.write_text(f'[{table}]\n{name} = "{value}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{key} must be one of .*{value}"):
+        load_config(path)

@@ -16,7 +16,6 @@ from pipeline.embed import (
     Embedder,
     EmbedParams,
     HashingEmbedder,
-    embed_items,
     embedding_text,
     load_embedder,
     resolve_model_path,
@@ -99,7 +98,7 @@ def test_each_model_id_has_its_own_cache(tmp_path: Path) -> None:
     assert first.path != second.path and first.path.exists() and second.path.exists()
 
 
-def test_embedding_text_and_embed_items() -> None:
+def test_embedding_text_and_its_vectors() -> None:
     items = pd.DataFrame(
         {"title": ["QKD networks", "Batteries"], "text": ["<p>Keys &amp; links</p>", None]}
     )
@@ -107,7 +106,7 @@ def test_embedding_text_and_embed_items() -> None:
     assert embedding_text(pd.DataFrame({"title": ["a " * 50]}), max_chars=20) == [
         "a a a a a a a a a a"
     ]
-    vectors = embed_items(items, HashingEmbedder(128))
+    vectors = HashingEmbedder(128).encode(embedding_text(items))
     assert vectors.shape == (2, 128)
 
 
