@@ -181,6 +181,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         meta=meta,
         changes=changes,
         unmatched_decisions=unmatched,
+        overlaps=data["overlaps"],  # issue 9: the Short list
     )
     return _publish(partial, out_dir / run_id, result, timings, say), result
 
