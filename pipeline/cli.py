@@ -61,6 +61,13 @@ def run(
         typer.Option(help="An earlier overlaps.xlsx whose Decision/Comment carry over."),
     ] = None,
     cache_dir: Annotated[Path, typer.Option(help="Where embeddings are cached.")] = Path("models"),
+    split_by: Annotated[
+        str | None,
+        typer.Option(
+            "--split-by",
+            help="'study-group': also one workbook per ITU-T study group, beside the full one.",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole job and write the analyst's workbook into a new run folder."""
     from pipeline.config import ConfigError
@@ -84,7 +91,11 @@ def run(
         overrides=overrides,
         previous=previous,
         cache_dir=cache_dir,
+        split_by=split_by,
     )
+    if split_by is not None and split_by != "study-group":
+        console.print(f"[red]error:[/red] --split-by {split_by!r}: only 'study-group' is known")
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         with console.status("starting") as status:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
     "AREA_COLUMNS",
     "BODIES",
@@ -22,6 +25,7 @@ __all__ = [
     "OVERLAP_COLUMNS",
     "SHORT_LIST_CATEGORIES",
     "TRIAGE_COLUMNS",
+    "candidate_sheet_mask",
     "committee_pair_id",
     "overlap_id",
     "pair_id",
@@ -149,6 +153,24 @@ AREA_COLUMNS: tuple[str, ...] = (
     "n_active",
     "representative_items",
 )
+
+
+# --- which candidate pairs the workbook shows ----------------------------------------------------
+def candidate_sheet_mask(pairs: pd.DataFrame) -> np.ndarray:
+    """(m,) bool: the rows the *Candidate pairs* sheet shows (flagged, decided or commented,
+    and every common text); candidate_pairs.csv keeps every row. Triage compares an earlier
+    sheet with these rows only."""
+    m = len(pairs)
+
+    def col(name: str, default: object) -> pd.Series:
+        return pairs[name] if name in pairs.columns else pd.Series([default] * m, index=pairs.index)
+
+    flagged = col("flagged", False).fillna(False).astype(bool)
+    decided = (col("decision", "").fillna("").astype(str) != "") | (
+        col("comment", "").fillna("").astype(str) != ""
+    )
+    common = col("category", "").astype(str) == "common-text"
+    return (flagged | decided | common).to_numpy(dtype=bool)
 
 
 # --- ids ----------------------------------------------------------------------------------------

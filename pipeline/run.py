@@ -55,6 +55,8 @@ class RunOptions:
     embedder: Embedder | None = None
     nlp: Any = None
     vectors: np.ndarray | None = None
+    # issue 9: "study-group" also writes one workbook per ITU-T study group beside the full one.
+    split_by: str | None = None
 
 
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
@@ -183,7 +185,8 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         unmatched_decisions=unmatched,
         overlaps=data["overlaps"],  # issue 9: the Short list
     )
-    return _publish(partial, out_dir / run_id, result, timings, say), result
+    final = _publish(partial, out_dir / run_id, result, timings, say, options.split_by)
+    return final, result
 
 
 def _new_partial(out_dir: Path) -> tuple[str, Path]:
@@ -198,12 +201,17 @@ def _new_partial(out_dir: Path) -> tuple[str, Path]:
 
 
 def _publish(
-    partial: Path, final: Path, result: RunResult, timings: dict[str, float], say: Progress
+    partial: Path,
+    final: Path,
+    result: RunResult,
+    timings: dict[str, float],
+    say: Progress,
+    split_by: str | None = None,
 ) -> Path:
     """Export into ``partial``, write run.json, then rename it to ``final`` in one step."""
     try:
         with timed(timings, "export", say):
-            write_outputs(partial, result)
+            write_outputs(partial, result, split_by=split_by)
         atomic_write_text(
             partial / "run.json",
             json.dumps(result.meta, indent=2, ensure_ascii=False, default=str),

@@ -30,6 +30,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
+from pipeline.contracts import candidate_sheet_mask  # issue 9: rows the pair sheet shows
+
 __all__ = [
     "CHANGE_COLUMNS",
     "DECISIONS",
@@ -496,7 +498,7 @@ def carry_over(
     on_sheets = earlier.pairs[~earlier.pairs["from_unmatched"]]
     rows = pair_changes(
         on_sheets[on_sheets["table"] == TABLE_CANDIDATE],
-        pairs,
+        pairs[candidate_sheet_mask(pairs)],  # issue 9: the sheet shows these pairs only
         "pair_id",
         TABLE_CANDIDATE,
         candidate_label,
