@@ -122,20 +122,8 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         detail = "; ".join(f"{e.location}: {e.reason}" for e in parsed.errors[:5])
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
-    given: dict[str, Any] = {
-        "raw_items": parsed.items,
-        "raw_committees": parsed.committees,
-        "cache_dir": Path(options.cache_dir),
-    }
-    for name, value in (
-        ("nlp", options.nlp),
-        ("embedder", options.embedder),
-        ("precomputed_vectors", options.vectors),
-    ):
-        if value is not None:
-            given[name] = value
     try:
-        data = PIPELINE.run(given, config, timings=timings, progress=say)
+        data = PIPELINE.run(_given(options, parsed), config, timings=timings, progress=say)
     except GraphError as exc:
         raise RunError(str(exc)) from exc
     items = data["items"].assign(area=data["item_area"])
@@ -185,8 +173,20 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         unmatched_decisions=unmatched,
         overlaps=data["overlaps"],  # issue 9: the Short list
     )
-    final = _publish(partial, out_dir / run_id, result, timings, say, options.split_by)
-    return final, result
+    return _publish(partial, out_dir / run_id, result, timings, say, options.split_by), result
+
+
+def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
+    """The graph's inputs: parsed items and committees, plus whatever the caller plugged in."""
+    given: dict[str, Any] = {
+        "raw_items": parsed.items,
+        "raw_committees": parsed.committees,
+        "cache_dir": Path(options.cache_dir),
+    }
+    plugged = {"nlp": options.nlp, "embedder": options.embedder}
+    plugged["precomputed_vectors"] = options.vectors
+    given.update({k: v for k, v in plugged.items() if v is not None})
+    return given
 
 
 def _new_partial(out_dir: Path) -> tuple[str, Path]:

@@ -44,6 +44,41 @@ def _no_evidence(m: int) -> PairEvidence:
     )
 
 
+def _kept(
+    semantic: np.ndarray, lexical: np.ndarray, ev: PairEvidence, mp: MatchParams
+) -> np.ndarray:
+    """(m,) bool: similar enough by text, or with explicit/declared evidence."""
+    return (
+        (semantic >= mp.min_semantic)
+        | (lexical >= mp.min_lexical)
+        | (ev.explicit > 0)
+        | (ev.relation != "")
+    )
+
+
+def _categories(
+    items: pd.DataFrame,
+    ii: np.ndarray,
+    oo: np.ndarray,
+    ev: PairEvidence,
+    title: np.ndarray,
+    active: tuple[np.ndarray, np.ndarray],
+    p: RankParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(category, out_of_step, evidence)`` (m,) each: declared evidence plus the common texts
+    the data declares only indirectly."""
+    self_declared, family = _indirect_common_texts(items, ii, oo, title, p)
+    category, out_of_step = categorise(
+        ev.relation,
+        ev.explicit,
+        *active,
+        channel_only=ev.channel_only,
+        self_declared=self_declared,
+        family_common=family,
+    )
+    return category, out_of_step, _with_indirect(ev.evidence, self_declared, family)
+
+
 def _indirect_common_texts(
     items: pd.DataFrame, ii: np.ndarray, oo: np.ndarray, title: np.ndarray, p: RankParams
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -129,26 +164,10 @@ def rank_candidate_pairs(
     rec = recency(items, ii, oo, p.recency_half_life_years, p.reference_date)
 
     similarity = text_similarity(semantic, lexical_sig, title_sig, ev.explicit, p)
-    self_declared, family = _indirect_common_texts(items, ii, oo, title_sig, p)
-    category, out_of_step = categorise(
-        ev.relation,
-        ev.explicit,
-        a_i,
-        a_o,
-        channel_only=ev.channel_only,
-        self_declared=self_declared,
-        family_common=family,
-    )
-    evidence = _with_indirect(ev.evidence, self_declared, family)
+    category, out_of_step, evidence = _categories(items, ii, oo, ev, title_sig, (a_i, a_o), p)
     score = score_pairs(similarity, priority(activity, rec, early, p), category, out_of_step, p)
 
-    keep = (
-        (semantic >= mp.min_semantic)
-        | (lexical_sig >= mp.min_lexical)
-        | (ev.explicit > 0)
-        | (ev.relation != "")
-    )
-    idx = np.flatnonzero(keep)
+    idx = np.flatnonzero(_kept(semantic, lexical_sig, ev, mp))
     frame = pd.DataFrame(_side_columns(items, ii[idx], oo[idx]))
     frame = frame.assign(
         semantic=np.round(semantic[idx].astype(np.float64), 4),
