@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.contracts import CATEGORIES
 from pipeline.embed import HashingEmbedder
 from pipeline.enrich import load_nlp
 from pipeline.run import RunError, RunOptions, run_pipeline
@@ -85,7 +86,7 @@ def test_demo_snapshot_gives_every_output(
     assert pairs["itu_uid"].str.startswith("ITU-T:").all()
     assert not pairs["other_uid"].str.startswith("ITU-T:").any()
     assert pairs["rank"].is_monotonic_increasing
-    assert set(pairs["category"]) <= {"common-text", "new-overlap", "coordinated"}
+    assert set(pairs["category"]) <= set(CATEGORIES)
     assert pairs["reason"].str.len().gt(0).all()
 
     committees = pd.read_csv(run_dir / "committee_pairs.csv")
