@@ -144,10 +144,13 @@ def test_cli_with_the_real_bundled_model(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     result = CliRunner().invoke(
         app,
-        ["run", "--items", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "m")],
-    )
+        ["run", "--items", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "m"),
+         "--split-by", "study-group"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    # One workbook per study group with pairs, beside the full one.
+    assert (run_dir / "overlaps-SG17.xlsx").is_file() and (run_dir / "overlaps.xlsx").is_file()
     pairs = pd.read_csv(run_dir / "candidate_pairs.csv")
     top = pairs.iloc[0]
     # The QKD work of SG17 and of JTC 1/SC 27 is the clearest overlap in this handful.
@@ -156,6 +159,13 @@ def test_cli_with_the_real_bundled_model(tmp_path: Path) -> None:
     assert top["semantic"] > 0.3
     meta = json.loads((run_dir / "run.json").read_text())
     assert "MiniLM" in json.dumps(meta["model"])
+
+
+def test_cli_refuses_an_unknown_split(tmp_path: Path) -> None:
+    path = tmp_path / "handful.csv"
+    path.write_text(ITEMS_CSV, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--items", str(path), "--split-by", "committee"])
+    assert result.exit_code == 2 and "study-group" in result.output
 
 
 def test_snapshot_and_item_files_merge_keeping_the_first_of_a_uid() -> None:
