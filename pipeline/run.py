@@ -139,6 +139,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
                 pairs,
                 committee_pairs,
                 items,
+                previous_items=_previous_items(Path(options.previous)),  # issue 9
                 params=config.triage,
             )
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
@@ -174,6 +175,16 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         overlaps=data["overlaps"],  # issue 9: the Short list
     )
     return _publish(partial, out_dir / run_id, result, timings, say, options.split_by), result
+
+
+def _previous_items(previous: Path) -> pd.DataFrame | None:
+    """Every item's stage in the earlier run (its items.parquet, beside its workbook), or None:
+    the workbook's Items sheet lists only the items of the pairs it shows (issue 9)."""
+    folder = previous if previous.is_dir() else previous.parent
+    path = folder / "items.parquet"
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path, columns=["uid", "stage", "stage_group"])
 
 
 def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:

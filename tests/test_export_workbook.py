@@ -261,3 +261,10 @@ def test_short_list_is_flagged_uncoordinated_overlaps_grouped_by_study_group(boo
         if sgs[n] == sgs[n - 1]:
             assert ranks[n] > ranks[n - 1]
     assert set(column(sheet, "Category")) <= {"new-overlap", "liaison-channel"}
+
+
+def test_items_sheet_lists_the_items_of_the_pairs_shown(book, result) -> None:
+    shown = candidate_sheet_rows(result.pairs)
+    expected = set(shown["itu_uid"]) | set(shown["other_uid"])
+    assert set(column(book["Items"], "Uid")) == expected
+    assert len(expected) < len(result.items)  # items.parquet keeps every item

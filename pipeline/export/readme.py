@@ -101,7 +101,10 @@ SHEET_TEXT: dict[str, str] = {
     ),
     "Areas": "Areas of common interest: clusters of items across bodies.",
     "Common texts": "Declared twin texts; revision out of step highlighted.",
-    "Items": "Every item considered, with its stage, area and public page.",
+    "Items": (
+        "The items of the pairs on 'Candidate pairs', with stage, area and public page "
+        "(items.parquet has every item considered)."
+    ),
     "What changed": "Pairs new, gone or moved since the earlier run; items whose stage moved.",
     "Unmatched decisions": "Earlier decisions whose pair no longer exists (kept, never dropped).",
     "Sources and errors": "Every input read, and every record that could not be used.",

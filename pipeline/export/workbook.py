@@ -364,13 +364,22 @@ def candidate_sheet_rows(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[candidate_sheet_mask(pairs)] if not pairs.empty else pairs
 
 
+def items_on_sheet(items: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+    """The items of the pairs the *Candidate pairs* sheet shows (items.parquet has them all:
+    45,000 items with their texts would make the workbook 11 MB on their own)."""
+    if items.empty or "uid" not in items.columns or shown.empty:
+        return items.iloc[0:0]
+    uids = set(shown["itu_uid"].astype(str)) | set(shown["other_uid"].astype(str))
+    return items[items["uid"].astype(str).isin(uids)]
+
+
 def _sheet_writers(result: RunResult) -> list[Callable[[Workbook, Formats], Any]]:
     """The sheets in :data:`SHEETS` order, each a closure over the result."""
     pairs = _by_rank(result.pairs)
     shown = candidate_sheet_rows(pairs)
     shortlist = short_list(result.overlaps)
     committee_pairs = _by_rank(result.committee_pairs)
-    items = result.items
+    items = items_on_sheet(result.items, shown)
     writers: list[Callable[[Workbook, Formats], Any]] = [
         lambda wb, f: write_readme(wb, f, result),
         lambda wb, f: write_table(
