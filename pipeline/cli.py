@@ -134,6 +134,13 @@ def run(
         ),
     ] = False,
     cache_dir: Annotated[Path, typer.Option(help="Where embeddings are cached.")] = Path("models"),
+    split_by: Annotated[
+        str | None,
+        typer.Option(
+            "--split-by",
+            help="'study-group': also one workbook per ITU-T study group, beside the full one.",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole job and write the analyst's workbook into a new run folder."""
     from pipeline.run import RunOptions, run_pipeline
@@ -148,6 +155,10 @@ def run(
         overrides.setdefault("embed", {})["model"] = model
     if hide_declared:
         overrides.setdefault("rank", {})["hide_declared"] = True
+    if split_by is not None and split_by != "study-group":
+        raise UserError(
+            f"unknown split {split_by!r}: only 'study-group' is known", key="--split-by"
+        )
     files = [*(items or []), *(extra_items or [])]
     options = RunOptions(
         snapshot=snapshot,
@@ -158,6 +169,7 @@ def run(
         previous=previous,
         allow_unplaced_decisions=allow_unplaced_decisions,
         cache_dir=cache_dir,
+        split_by=split_by,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with stop_on_signals(), console.status("starting") as status:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
     "AREA_COLUMNS",
     "BODIES",
@@ -36,17 +39,21 @@ __all__ = [
     "ITU_BODY",
     "NOT_RELEVANT",
     "OTHER_BODIES",
+    "OVERLAP_COLUMNS",
     "SHEET_CANDIDATE_PAIRS",
     "SHEET_COMMITTEE_PAIRS",
     "SHEET_ITEMS",
     "SHEET_UNMATCHED",
+    "SHORT_LIST_CATEGORIES",
     "TABLE_CANDIDATE",
     "TABLE_COMMITTEE",
     "TABLE_ITEMS",
     "TRIAGE_COLUMNS",
     "UNMATCHED_COLUMNS",
     "WORKBOOK_NAME",
+    "candidate_sheet_mask",
     "committee_pair_id",
+    "overlap_id",
     "pair_id",
 ]
 
@@ -57,7 +64,16 @@ OTHER_BODIES = frozenset({"ISO", "IEC", "ISO/IEC"})
 BODIES: tuple[str, ...] = ("ITU-T", "ISO", "IEC", "ISO/IEC")
 
 # --- categories (Resolution 7) ----------------------------------------------------------------
-CATEGORIES: tuple[str, ...] = ("common-text", "new-overlap", "coordinated")
+# From most to least known (an overlap takes the most known category of its pairs):
+# ``common-text`` a declared twin, a text declaring itself "Recommendation | International
+# Standard", or another part/edition of a number family with a declared common text between the
+# same two committees; ``coordinated`` a relation declared on the ITU-T item or its Question, the
+# other side naming the ITU-T group, or an explicit cross-reference; ``liaison-channel`` only a
+# committee-level liaison (the ISO committee lists ITU as liaison organisation); ``new-overlap``
+# nothing known.
+CATEGORIES: tuple[str, ...] = ("common-text", "coordinated", "liaison-channel", "new-overlap")
+# What the Short list shows: overlaps nobody is known to coordinate yet.
+SHORT_LIST_CATEGORIES: tuple[str, ...] = ("liaison-channel", "new-overlap")
 
 # --- triage and the workbook ------------------------------------------------------------------
 # Triage adds these to both pair tables.
@@ -142,6 +158,8 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "category",
     "reason",
     "area",
+    "overlap_id",
+    "flagged",
 )
 
 # Committee pairs (``RunResult.committee_pairs``, committee_pairs.csv), one row per ITU-T study
@@ -166,6 +184,30 @@ COMMITTEE_COLUMNS: tuple[str, ...] = (
     "reason",
 )
 
+# Overlaps (``overlaps`` stage, overlaps.csv, the Short list sheet): candidate pairs that are the
+# same overlap (parts of one ITU-T series ~ parts of one ISO/IEC number family), one row each,
+# sorted by rank.
+OVERLAP_COLUMNS: tuple[str, ...] = (
+    "overlap_id",
+    "label",
+    "itu_sg",
+    "itu_groups",
+    "other_committee",
+    "other_body",
+    "category",
+    "score",
+    "rank",
+    "sg_rank",
+    "flagged",
+    "n_pairs",
+    "itu_references",
+    "other_references",
+    "shared_keyphrases",
+    "reason",
+    "best_pair_id",
+    "pair_ids",
+)
+
 # Areas of common interest (``RunResult.areas``, areas.csv); items gain an ``area`` column.
 AREA_COLUMNS: tuple[str, ...] = (
     "area",
@@ -181,10 +223,33 @@ AREA_COLUMNS: tuple[str, ...] = (
 )
 
 
+# --- which candidate pairs the workbook shows ----------------------------------------------------
+def candidate_sheet_mask(pairs: pd.DataFrame) -> np.ndarray:
+    """(m,) bool: the rows the *Candidate pairs* sheet shows (flagged, decided or commented,
+    and every common text); candidate_pairs.csv keeps every row. Triage compares an earlier
+    sheet with these rows only."""
+    m = len(pairs)
+
+    def col(name: str, default: object) -> pd.Series:
+        return pairs[name] if name in pairs.columns else pd.Series([default] * m, index=pairs.index)
+
+    flagged = col("flagged", False).fillna(False).astype(bool)
+    decided = (col("decision", "").fillna("").astype(str) != "") | (
+        col("comment", "").fillna("").astype(str) != ""
+    )
+    common = col("category", "").astype(str) == "common-text"
+    return (flagged | decided | common).to_numpy(dtype=bool)
+
+
 # --- ids ----------------------------------------------------------------------------------------
 def pair_id(itu_uid: str, other_uid: str) -> str:
     """Stable pair id: ``"P-" + sha1(itu_uid + "|" + other_uid)[:10]``; triage joins on it."""
     return "P-" + hashlib.sha1(f"{itu_uid}|{other_uid}".encode()).hexdigest()[:10]
+
+
+def overlap_id(itu_series: str, other_family: str) -> str:
+    """Stable overlap id: ``"O-" + sha1(itu_series + "|" + other_family)[:10]``."""
+    return "O-" + hashlib.sha1(f"{itu_series}|{other_family}".encode()).hexdigest()[:10]
 
 
 def committee_pair_id(itu_sg: str, counterpart: str) -> str:

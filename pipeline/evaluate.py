@@ -349,8 +349,8 @@ def _measure(
     return twins, comms
 
 
-# Outputs of the stages a baseline reruns (match, rank, committee pairs).
-_RERUN = ("candidates", "pairs", "committee_pairs")
+# Outputs of the stages a baseline reruns (match, rank, overlaps, committee pairs).
+_RERUN = ("candidates", "ranked_pairs", "pairs", "overlaps", "committee_pairs")
 
 
 def evaluate_corpus(

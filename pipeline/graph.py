@@ -7,7 +7,8 @@ is skipped, so a caller can pass precomputed results (BERTopic's idea): vectors 
 enriched items skip enrich, and an evaluation baseline reruns only match, rank and committee
 pairs on the same enriched, embedded items with a config overlay.
 
-    raw_items, raw_committees -> enrich -> embed -> match -> areas -> rank -> committee_pairs
+    raw_items, raw_committees -> enrich -> embed -> match -> areas -> rank -> overlaps
+        -> committee_pairs
 
 This module wires the stages (like ``run``), so it may import any of them.
 """
@@ -32,7 +33,14 @@ from pipeline.embed import CachedEmbedder, EmbedParams, embedding_text, load_emb
 from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
 from pipeline.fetch.params import FetchParams
 from pipeline.match import MatchParams, match_candidates
-from pipeline.rank import CommitteeParams, RankParams, rank_candidate_pairs, rank_committee_pairs
+from pipeline.rank import (
+    CommitteeParams,
+    OverlapParams,
+    RankParams,
+    group_overlaps,
+    rank_candidate_pairs,
+    rank_committee_pairs,
+)
 from pipeline.triage import TriageParams
 from pipeline.utils.timing import peak_rss_mb, timed
 
@@ -83,6 +91,7 @@ class Config:
     match: MatchParams = field(default_factory=MatchParams)
     areas: AreaParams = field(default_factory=AreaParams)
     rank: RankParams = field(default_factory=RankParams)
+    overlaps: OverlapParams = field(default_factory=OverlapParams)
     committees: CommitteeParams = field(default_factory=CommitteeParams)
     triage: TriageParams = field(default_factory=TriageParams)
     raw: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
@@ -104,6 +113,7 @@ CONFIG_TABLES: dict[str, type] = {
     "match": MatchParams,
     "areas": AreaParams,
     "rank": RankParams,
+    "overlaps": OverlapParams,
     "committees": CommitteeParams,
     "triage": TriageParams,
 }
@@ -351,7 +361,12 @@ def _rank(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
     )
     if not pairs.empty:
         pairs = pairs.assign(area=pair_area(pairs, data["items"], data["item_area"]))
-    return {"pairs": pairs}
+    return {"ranked_pairs": pairs}
+
+
+def _overlaps(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    pairs, overlaps = group_overlaps(data["ranked_pairs"], config.overlaps)
+    return {"pairs": pairs, "overlaps": overlaps}
 
 
 def _committee_pairs(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -390,8 +405,9 @@ PIPELINE = StageGraph(
             "rank",
             _rank,
             ("items", "vectors", "committees", "candidates", "item_area"),
-            ("pairs",),
+            ("ranked_pairs",),
         ),
+        Stage("overlaps", _overlaps, ("ranked_pairs",), ("pairs", "overlaps")),
         Stage(
             "committee pairs",
             _committee_pairs,

@@ -43,6 +43,7 @@ class RunResult:
     - ``pairs``: ranked candidate pairs (one ITU-T side, one ISO/IEC/ISO-IEC side).
     - ``committee_pairs``: ranked ITU-T study group x counterpart committee.
     - ``areas``: one row per area of common interest.
+    - ``overlaps``: one row per overlap (grouped candidate pairs), with its flag.
     - ``meta``: what ``run.json`` records (inputs, config, model, seeds, versions, timings).
     """
 
@@ -60,3 +61,5 @@ class RunResult:
     # decisions that no longer match a pair (kept, never dropped).
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     unmatched_decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # One row per overlap (pipeline.contracts.OVERLAP_COLUMNS): the Short list and overlaps.csv.
+    overlaps: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -20,12 +20,12 @@ import pandas as pd
 from pipeline.embed import Embedder
 from pipeline.errors import UserError
 from pipeline.export import write_outputs
-from pipeline.graph import PIPELINE, GraphError, run_record, seed_everything
+from pipeline.graph import PIPELINE, Config, GraphError, run_record, seed_everything
 from pipeline.preflight import check_run
 from pipeline.results import ParsedInput, RunResult
 from pipeline.sources import load_item_files, parse_snapshot
 from pipeline.sources.items_files import duplicate_uid_errors
-from pipeline.triage import carry_over
+from pipeline.triage import TriageOutcome, carry_over
 from pipeline.utils.io import atomic_write_text, json_text, sha256_file
 from pipeline.utils.runfolder import create_partial, publish_partial, remove_partial
 from pipeline.utils.timing import timed
@@ -58,6 +58,8 @@ class RunOptions:
     embedder: Embedder | None = None
     nlp: Any = None
     vectors: np.ndarray | None = None
+    # issue 9: "study-group" also writes one workbook per ITU-T study group beside the full one.
+    split_by: str | None = None
 
 
 def _merge_inputs(parts: Sequence[ParsedInput]) -> ParsedInput:
@@ -151,17 +153,10 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
     committees, vectors, areas = data["committees"], data["vectors"], data["areas"]
     pairs, committee_pairs = data["pairs"], data["committee_pairs"]
 
-    changes = pd.DataFrame()
-    unmatched = pd.DataFrame()
+    changes = unmatched = pd.DataFrame()
     if options.previous is not None:
         with timed(timings, "triage", say):
-            outcome = carry_over(
-                Path(options.previous),
-                pairs,
-                committee_pairs,
-                items,
-                params=config.triage,
-            )
+            outcome = _carry_over(Path(options.previous), pairs, committee_pairs, items, config)
             pairs, committee_pairs = outcome.pairs, outcome.committee_pairs
             changes, unmatched = outcome.changes, outcome.unmatched
 
@@ -191,8 +186,37 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         meta=meta,
         changes=changes,
         unmatched_decisions=unmatched,
+        overlaps=data["overlaps"],
     )
-    return _publish(partial, result, timings, say), result
+    return _publish(partial, result, timings, say, options.split_by), result
+
+
+def _carry_over(
+    previous: Path,
+    pairs: pd.DataFrame,
+    committee_pairs: pd.DataFrame,
+    items: pd.DataFrame,
+    config: Config,
+) -> TriageOutcome:
+    """Analysts' decisions from the earlier workbook, put on this run's pairs."""
+    return carry_over(
+        previous,
+        pairs,
+        committee_pairs,
+        items,
+        previous_items=_previous_items(previous),
+        params=config.triage,
+    )
+
+
+def _previous_items(previous: Path) -> pd.DataFrame | None:
+    """Every item's stage in the earlier run (its items.parquet, beside its workbook), or None:
+    the workbook's Items sheet lists only the items of the pairs it shows (issue 9)."""
+    folder = previous if previous.is_dir() else previous.parent
+    path = folder / "items.parquet"
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path, columns=["uid", "stage", "stage_group"])
 
 
 def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
@@ -208,11 +232,18 @@ def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
     return given
 
 
-def _publish(partial: Path, result: RunResult, timings: dict[str, float], say: Progress) -> Path:
-    """Export into ``partial``, write run.json, then rename it into place in one step."""
+def _publish(
+    partial: Path,
+    result: RunResult,
+    timings: dict[str, float],
+    say: Progress,
+    split_by: str | None = None,
+) -> Path:
+    """Export into ``partial``, write run.json, then rename it into place in one step.
+    ``split_by="study-group"`` adds one workbook per study group beside the full one."""
     try:
         with timed(timings, "export", say):
-            write_outputs(partial, result)
+            write_outputs(partial, result, split_by=split_by)
         atomic_write_text(partial / "run.json", json_text(result.meta))
         final = publish_partial(partial)
     except BaseException:

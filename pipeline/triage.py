@@ -62,6 +62,7 @@ from pipeline.contracts import (  # the workbook contract triage shares with exp
     TABLE_ITEMS,
     UNMATCHED_COLUMNS,
     WORKBOOK_NAME,
+    candidate_sheet_mask,  # issue 9: rows the pair sheet shows
 )
 from pipeline.errors import UserError, from_os_error
 
@@ -670,7 +671,7 @@ def carry_over(
     on_sheets = earlier.pairs[~earlier.pairs["from_unmatched"] & (earlier.pairs["pair_id"] != "")]
     rows = pair_changes(
         on_sheets[on_sheets["table"] == TABLE_CANDIDATE],
-        pairs,
+        pairs[candidate_sheet_mask(pairs)],  # issue 9: the sheet shows these pairs only
         "pair_id",
         TABLE_CANDIDATE,
         candidate_label,

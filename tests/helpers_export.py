@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.rank import OverlapParams, group_overlaps
 from pipeline.results import RunResult
 from pipeline.schema import RecordError, items_frame, normalize_item
 
@@ -370,7 +371,9 @@ def build_result(
     """A complete RunResult: items, vectors, pairs, committee pairs, areas, sources, errors."""
     items = build_items(n_extra, seed)
     vectors = build_vectors(items, seed=seed)
-    pairs = build_pairs(items, vectors, n_pairs, seed)
+    pairs, overlaps = group_overlaps(
+        build_pairs(items, vectors, n_pairs, seed), OverlapParams(max_overlaps_per_sg=5)
+    )
     result = RunResult(
         items=items,
         committees=items.iloc[0:0].copy(),
@@ -389,5 +392,6 @@ def build_result(
             "IEC material from iec.ch and webstore.iec.ch",
         ],
         meta=_meta(items),
+        overlaps=overlaps,
     )
     return plant_hostile(result) if hostile else result

@@ -52,6 +52,7 @@ LONG_FUNCTIONS: dict[str, str] = {
         "one ordered table of committee spellings: the order is the precedence, split up it "
         "would hide which pattern wins"
     ),
+    "pipeline.cli.run": "Typer's option declarations, one per option; the body itself is short",
     "pipeline.cli_sources.register": (
         "Typer's pattern: the three commands are defined inside it; each command is short"
     ),

@@ -12,14 +12,16 @@ from pipeline.areas import AreaParams, find_areas
 from pipeline.contracts import (
     AREA_COLUMNS,
     CANDIDATE_COLUMNS,
+    CATEGORIES,
     COMMITTEE_COLUMNS,
+    OVERLAP_COLUMNS,
     TRIAGE_COLUMNS,
     pair_id,
 )
 from pipeline.export.twins import AREA_CONTRACT, CANDIDATE_CONTRACT, COMMITTEE_CONTRACT
 from pipeline.graph import PIPELINE, Config, GraphError, Stage, StageGraph
 from pipeline.match import match_candidates
-from pipeline.rank import rank_candidate_pairs, rank_committee_pairs
+from pipeline.rank import group_overlaps, rank_candidate_pairs, rank_committee_pairs
 from pipeline.schema import items_frame, normalize_item
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
@@ -52,6 +54,10 @@ def test_stages_produce_exactly_the_contract_columns() -> None:
     assert set(pairs["pair_id"]) == {
         pair_id(a, b) for a, b in zip(pairs["itu_uid"], pairs["other_uid"], strict=True)
     }
+    pairs, overlaps = group_overlaps(pairs)
+    assert tuple(pairs.columns) == CANDIDATE_COLUMNS
+    assert tuple(overlaps.columns) == OVERLAP_COLUMNS
+    assert set(pairs["overlap_id"]) == set(overlaps["overlap_id"])
     cps = rank_committee_pairs(items, pairs)
     assert tuple(cps.columns) == COMMITTEE_COLUMNS
     _labels, areas = find_areas(vectors, items, AreaParams(n_neighbors=2, min_size=2), seed=0)
@@ -74,6 +80,13 @@ def test_docs_list_the_contract_columns() -> None:
     assert _doc_table("Candidate pairs") == CANDIDATE_COLUMNS + TRIAGE_COLUMNS
     assert _doc_table("Committee pairs") == COMMITTEE_COLUMNS + TRIAGE_COLUMNS
     assert _doc_table("Areas") == AREA_COLUMNS
+    assert _doc_table("Overlaps") == OVERLAP_COLUMNS
+
+
+def test_docs_list_the_categories() -> None:
+    text = DOCS.read_text("utf-8")
+    section = text.split("### Categories\n", 1)[1].split("\n### ", 1)[0]
+    assert tuple(re.findall(r"^\| `([a-z-]+)` \|", section, flags=re.M)) == CATEGORIES
 
 
 def test_docs_show_the_graph_as_it_is() -> None:

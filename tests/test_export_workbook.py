@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline import triage
 from pipeline.export import OUTPUT_FILES, write_outputs
 from pipeline.export.readme import ISO_ATTRIBUTION
+from pipeline.export.workbook import candidate_sheet_rows
 from pipeline.utils.safety import is_body_url
 
 TABLE_SHEETS = ("Committee pairs", "Candidate pairs", "Areas", "Common texts", "Items")
@@ -51,13 +52,15 @@ def column(sheet: Worksheet, header: str) -> list:
 
 def test_every_output_file_is_written_and_no_temp_file_is_left(run_dir: Path) -> None:
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == sorted(OUTPUT_FILES.values())
+    # "liaison": the draft for the pair decided "coordinate" (test_liaison.py reads it).
+    assert names == sorted([*OUTPUT_FILES.values(), "liaison"])
     assert "run.json" not in names
 
 
 def test_sheets_in_order_without_unmatched_when_there_are_none(book) -> None:
     assert book.sheetnames == [
         "Read me",
+        "Short list",
         "Committee pairs",
         "Candidate pairs",
         "Areas",
@@ -90,7 +93,7 @@ def test_table_sheets_freeze_the_header_and_filter(book, name: str) -> None:
 
 def test_pair_sheets_have_ids_uids_and_the_decision_drop_down(book, result) -> None:
     expected = {
-        "Candidate pairs": result.pairs["pair_id"],
+        "Candidate pairs": candidate_sheet_rows(result.pairs)["pair_id"],
         "Committee pairs": result.committee_pairs["committee_pair_id"],
     }
     for name, ids in expected.items():
@@ -228,3 +231,40 @@ def test_read_me_names_the_model_and_a_blank_spacy_fallback() -> None:
     ]
     blank = model_text({"embedder": "hashing-512", "spacy": {"pipeline": "en", "fallback": True}})
     assert "blank English fallback" in blank
+
+
+def test_candidate_sheet_shows_flagged_decided_and_common_texts_only(book, result) -> None:
+    pairs = result.pairs
+    shown = set(column(book["Candidate pairs"], "Pair id"))
+    assert len(shown) < len(pairs)  # the CSV keeps the rest
+    assert set(pairs.loc[pairs["flagged"], "pair_id"]) <= shown
+    assert set(pairs.loc[pairs["category"] == "common-text", "pair_id"]) <= shown
+    decided = pairs.loc[0, "pair_id"]
+    assert not pairs.loc[0, "flagged"] or decided in shown
+    assert decided in shown
+    hidden = pairs[~pairs["pair_id"].isin(shown)]
+    assert not hidden["flagged"].any() and (hidden["category"] != "common-text").all()
+
+
+def test_short_list_is_flagged_uncoordinated_overlaps_grouped_by_study_group(book, result) -> None:
+    sheet = book["Short list"]
+    labels = column(sheet, "Overlap")
+    sgs = column(sheet, "ITU-T SG")
+    o = result.overlaps
+    expected = o[o["flagged"] & o["category"].isin(["new-overlap", "liaison-channel"])]
+    assert sorted(labels) == sorted(expected["label"]) and labels
+    # Grouped: each study group's rows are contiguous, best first within the group.
+    runs = [sg for n, sg in enumerate(sgs) if n == 0 or sgs[n - 1] != sg]
+    assert len(runs) == len(set(sgs))
+    ranks = column(sheet, "Rank in SG")
+    for n in range(1, len(sgs)):
+        if sgs[n] == sgs[n - 1]:
+            assert ranks[n] > ranks[n - 1]
+    assert set(column(sheet, "Category")) <= {"new-overlap", "liaison-channel"}
+
+
+def test_items_sheet_lists_the_items_of_the_pairs_shown(book, result) -> None:
+    shown = candidate_sheet_rows(result.pairs)
+    expected = set(shown["itu_uid"]) | set(shown["other_uid"])
+    assert set(column(book["Items"], "Uid")) == expected
+    assert len(expected) < len(result.items)  # items.parquet keeps every item

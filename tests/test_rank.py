@@ -193,7 +193,8 @@ def test_explicit_reference_signal_and_coordinated() -> None:
     assert "G.9806 cites IEC 63400" in pon["evidence"]
 
 
-def test_iso_committee_with_itu_liaison_is_coordinated() -> None:
+def test_iso_committee_with_itu_liaison_is_only_a_liaison_channel() -> None:
+    """SC 27 lists ITU as a liaison organisation: a channel exists, the topic is not declared."""
     items, vectors = _items()
     committees = items_frame(
         [
@@ -211,8 +212,13 @@ def test_iso_committee_with_itu_liaison_is_coordinated() -> None:
     items.at[0, "declared"] = []
     pairs = _ranked(items, vectors, committees=committees)
     row = _pair(pairs, "ITU-T:X.1710", "ISO:ISO/IEC 23837-1:2023")
-    assert row["category"] == "coordinated"
+    assert row["category"] == "liaison-channel"
     assert row["declared_relation"] == "liaison"
+    assert "only a liaison channel" in row["reason"]
+    # A relation declared on the ITU-T item itself makes the same pair coordinated.
+    items.at[0, "declared"] = ["liaison:ISO/IEC JTC 1/SC 27"]
+    row = _pair(_ranked(items, vectors, committees=committees), row["itu_uid"], row["other_uid"])
+    assert row["category"] == "coordinated"
 
 
 def test_a_parent_committees_liaison_does_not_coordinate_its_subcommittees() -> None:

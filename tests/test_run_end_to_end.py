@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.contracts import CATEGORIES
 from pipeline.embed import HashingEmbedder
 from pipeline.enrich import load_nlp
 from pipeline.errors import UserError
@@ -86,7 +87,7 @@ def test_demo_snapshot_gives_every_output(
     assert pairs["itu_uid"].str.startswith("ITU-T:").all()
     assert not pairs["other_uid"].str.startswith("ITU-T:").any()
     assert pairs["rank"].is_monotonic_increasing
-    assert set(pairs["category"]) <= {"common-text", "new-overlap", "coordinated"}
+    assert set(pairs["category"]) <= set(CATEGORIES)
     assert pairs["reason"].str.len().gt(0).all()
 
     committees = pd.read_csv(run_dir / "committee_pairs.csv")
@@ -145,10 +146,13 @@ def test_cli_with_the_real_bundled_model(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     result = CliRunner().invoke(
         app,
-        ["run", "--items", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "m")],
-    )
+        ["run", "--items", str(path), "--out", str(out), "--cache-dir", str(tmp_path / "m"),
+         "--split-by", "study-group"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    # One workbook per study group with pairs, beside the full one.
+    assert (run_dir / "overlaps-SG17.xlsx").is_file() and (run_dir / "overlaps.xlsx").is_file()
     pairs = pd.read_csv(run_dir / "candidate_pairs.csv")
     top = pairs.iloc[0]
     # The QKD work of SG17 and of JTC 1/SC 27 is the clearest overlap in this handful.
@@ -157,6 +161,13 @@ def test_cli_with_the_real_bundled_model(tmp_path: Path) -> None:
     assert top["semantic"] > 0.3
     meta = json.loads((run_dir / "run.json").read_text())
     assert "MiniLM" in json.dumps(meta["model"])
+
+
+def test_cli_refuses_an_unknown_split(tmp_path: Path) -> None:
+    path = tmp_path / "handful.csv"
+    path.write_text(ITEMS_CSV, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--items", str(path), "--split-by", "committee"])
+    assert result.exit_code == 2 and "study-group" in result.output
 
 
 def test_snapshot_and_item_files_merge_keeping_the_first_of_a_uid() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "COMMITTEE_COLUMNS",
     "COMMON_TEXT_COLUMNS",
     "ITEM_COLUMNS_SHOWN",
+    "SHORT_LIST_COLUMNS",
     "UNMATCHED_SPECS",
     "ColumnSpec",
     "infer_specs",
@@ -77,9 +78,31 @@ CANDIDATE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("activity", "Activity", "float", 9),
     _spec("recency", "Recency", "float", 9),
     _spec("area", "Area", "int", 7),
+    _spec("flagged", "Flagged", "bool", 8),
+    _spec("overlap_id", "Overlap id", "text", 14),
     _spec("pair_id", contracts.H_PAIR_ID, "text", 14),
     _spec("itu_uid", "ITU-T uid", "text", 22),
     _spec("other_uid", "Other uid", "text", 22),
+)
+
+# The Short list: one row per flagged overlap, grouped by study group (decisions are taken per
+# pair on the Candidate pairs sheet; "Pair ids" names them).
+SHORT_LIST_COLUMNS: tuple[ColumnSpec, ...] = (
+    _spec("itu_sg", contracts.H_ITU_SG, "text", 9),
+    _spec("sg_rank", "Rank in SG", "int", 7),
+    _spec("score", contracts.H_SCORE, "score", 8),
+    _spec("label", "Overlap", "wrap", 45),
+    _spec("category", "Category", "text", 13),
+    _spec("itu_groups", "ITU-T Questions", "text", 12),
+    _spec("other_committee", "Other committee", "text", 20),
+    _spec("n_pairs", "Pairs", "int", 7),
+    _spec("shared_keyphrases", "Shared keyphrases", "wrap", 30),
+    _spec("reason", "Reason", "wrap", 50),
+    _spec("itu_references", "ITU-T references", "wrap", 18),
+    _spec("other_references", "Other references", "wrap", 22),
+    _spec("rank", "Rank", "int", 7),
+    _spec("overlap_id", "Overlap id", "text", 14),
+    _spec("pair_ids", "Pair ids", "wrap", 16),
 )
 
 COMMITTEE_COLUMNS: tuple[ColumnSpec, ...] = (

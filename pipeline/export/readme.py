@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import contracts
+from pipeline.contracts import SHORT_LIST_CATEGORIES
 from pipeline.export.cells import as_date, is_missing
 from pipeline.results import RunResult
 from pipeline.schema import BODIES
@@ -41,15 +42,24 @@ PURPOSE = (
 
 CATEGORY_TEXT: dict[str, str] = {
     "common-text": (
-        "Resolution 7 resolve 8: a declared twin text (equivalent numbers). Both sides must stay "
-        "aligned; 'Revision out of step' flags one side being revised while the other is not."
-    ),
-    "new-overlap": (
-        "Resolution 7 resolves 2 and 8: similar active work with no declared relationship. "
-        "The candidates for a new liaison or early review of each other's programme."
+        "Resolution 7 resolve 8: a declared twin text (equivalent numbers), a text that calls "
+        "itself 'Recommendation | International Standard', or another part/edition of a number "
+        "family that already has a declared common text between the same two committees. Both "
+        "sides must stay aligned; 'Revision out of step' flags one side being revised while the "
+        "other is not."
     ),
     "coordinated": (
-        "A liaison or relationship is already declared. Listed for completeness, ranked lower."
+        "A relation is declared on the ITU-T item or its Question, the other side names the "
+        "ITU-T group, or one side cites the other's text. Ranked lower."
+    ),
+    "liaison-channel": (
+        "Only a committee-level liaison exists (the ISO/IEC committee lists ITU as a liaison "
+        "organisation): a channel to use, but nothing says this topic is coordinated. On the "
+        "Short list."
+    ),
+    "new-overlap": (
+        "Resolution 7 resolves 2 and 8: similar work with nothing declared. The candidates for "
+        "a new liaison or early review of each other's programme. On the Short list."
     ),
 }
 
@@ -63,7 +73,9 @@ SCORE_TEXT = (
 )
 
 TRIAGE_STEPS = (
-    "1. Start on 'Committee pairs' (what SG management reads first), then 'Candidate pairs'.",
+    "1. Start on 'Short list' (flagged overlaps nobody is known to coordinate, per study "
+    "group), then 'Committee pairs' and 'Candidate pairs' (decide there, per pair; the Short "
+    "list names each overlap's pairs).",
     "2. In 'Decision' pick one of: " + ", ".join(contracts.DECISIONS) + "; add a 'Comment'.",
     "3. Sort, filter and add your own columns freely: the next run finds Decision and Comment "
     "by their header and each row by its 'Pair id'.",
@@ -78,10 +90,21 @@ TRIAGE_STEPS = (
 SHEET_TEXT: dict[str, str] = {
     "Read me": "This sheet.",
     "Committee pairs": "ITU-T study group x ISO/IEC/IEC committee, ranked; triage here first.",
-    "Candidate pairs": "ITU-T item x ISO/IEC/IEC item, ranked, with signals and evidence.",
+    "Short list": (
+        "Flagged overlaps (liaison-channel and new-overlap), grouped per study group: pairs "
+        "that are the same overlap (parts of one series against parts of one standard) are "
+        "one row."
+    ),
+    "Candidate pairs": (
+        "ITU-T item x ISO/IEC/IEC item, ranked, with signals and evidence: flagged and decided "
+        "pairs and every common text (candidate_pairs.csv keeps every pair)."
+    ),
     "Areas": "Areas of common interest: clusters of items across bodies.",
     "Common texts": "Declared twin texts; revision out of step highlighted.",
-    "Items": "Every item considered, with its stage, area and public page.",
+    "Items": (
+        "The items of the pairs on 'Candidate pairs', with stage, area and public page "
+        "(items.parquet has every item considered)."
+    ),
     "What changed": "Pairs new, gone or moved since the earlier run; items whose stage moved.",
     "Unmatched decisions": "Earlier decisions whose pair no longer exists (kept, never dropped).",
     "Sources and errors": "Every input read, and every record that could not be used.",
@@ -98,6 +121,19 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 def _distinct(values: Iterable[Any]) -> list[str]:
     out = sorted({str(v).strip() for v in values if not is_missing(v) and str(v).strip()})
     return out
+
+
+def _count_true(frame: pd.DataFrame, column: str) -> int:
+    if frame is None or frame.empty or column not in frame.columns:
+        return 0
+    return int(frame[column].fillna(False).astype(bool).sum())
+
+
+def _short_list_count(overlaps: pd.DataFrame) -> int:
+    if overlaps is None or overlaps.empty or "flagged" not in overlaps.columns:
+        return 0
+    short = overlaps["category"].isin(SHORT_LIST_CATEGORIES)
+    return int((overlaps["flagged"].astype(bool) & short).sum())
 
 
 def body_counts(items: pd.DataFrame) -> pd.DataFrame:
@@ -214,6 +250,8 @@ def readme_rows(result: RunResult, sheets: Iterable[str]) -> list[Row]:
         ("row", ["Model", model_text(meta.get("model", ""))]),
         ("row", ["Seed", meta.get("seed", "")]),
         ("row", ["Candidate pairs", len(result.pairs)]),
+        ("row", ["Flagged pairs", _count_true(result.pairs, "flagged")]),
+        ("row", ["Short list (overlaps)", _short_list_count(result.overlaps)]),
         ("row", ["Committee pairs", len(result.committee_pairs)]),
         ("row", ["Areas", len(result.areas)]),
         ("row", ["Errors", len(result.errors)]),

@@ -20,6 +20,7 @@ from xlsxwriter.workbook import Format, Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import contracts
+from pipeline.contracts import SHORT_LIST_CATEGORIES, candidate_sheet_mask
 from pipeline.export import columns as cols
 from pipeline.export.cells import as_bool, as_date, as_number, as_text, is_missing
 from pipeline.export.readme import readme_rows
@@ -27,9 +28,10 @@ from pipeline.results import RunResult
 from pipeline.utils.io import atomic_path
 from pipeline.utils.safety import safe_url
 
-__all__ = ["SHEETS", "write_workbook"]
+__all__ = ["SHEETS", "candidate_sheet_rows", "short_list", "write_workbook"]
 
 SHEET_README = "Read me"
+SHEET_SHORT_LIST = "Short list"
 SHEET_AREAS = "Areas"
 SHEET_COMMON_TEXTS = "Common texts"
 SHEET_CHANGES = "What changed"
@@ -37,6 +39,7 @@ SHEET_SOURCES = "Sources and errors"
 # In workbook order; "Unmatched decisions" only appears when there are any.
 SHEETS: tuple[str, ...] = (
     SHEET_README,
+    SHEET_SHORT_LIST,
     contracts.SHEET_COMMITTEE_PAIRS,
     contracts.SHEET_CANDIDATE_PAIRS,
     SHEET_AREAS,
@@ -343,20 +346,52 @@ def _common_texts(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[pairs["category"] == "common-text"]
 
 
+def short_list(overlaps: pd.DataFrame) -> pd.DataFrame:
+    """Flagged overlaps of the short-list categories, grouped by study group (the SG with the
+    best overlap first), best first within each."""
+    if overlaps is None or overlaps.empty or "flagged" not in overlaps.columns:
+        return pd.DataFrame(columns=[s.key for s in cols.SHORT_LIST_COLUMNS])
+    rows = overlaps[overlaps["flagged"].astype(bool)]
+    rows = rows[rows["category"].isin(SHORT_LIST_CATEGORIES)]
+    best = rows.groupby("itu_sg")["rank"].transform("min")
+    return (
+        rows.assign(_best=best).sort_values(["_best", "rank"], kind="stable").drop(columns="_best")
+    )
+
+
+def candidate_sheet_rows(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The rows the *Candidate pairs* sheet shows (``contracts.candidate_sheet_mask``)."""
+    return pairs[candidate_sheet_mask(pairs)] if not pairs.empty else pairs
+
+
+def items_on_sheet(items: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
+    """The items of the pairs the *Candidate pairs* sheet shows (items.parquet has them all:
+    45,000 items with their texts would make the workbook 11 MB on their own)."""
+    if items.empty or "uid" not in items.columns or shown.empty:
+        return items.iloc[0:0]
+    uids = set(shown["itu_uid"].astype(str)) | set(shown["other_uid"].astype(str))
+    return items[items["uid"].astype(str).isin(uids)]
+
+
 def _sheet_writers(result: RunResult) -> list[Callable[[Workbook, Formats], Any]]:
     """The sheets in :data:`SHEETS` order, each a closure over the result."""
     pairs = _by_rank(result.pairs)
+    shown = candidate_sheet_rows(pairs)
+    shortlist = short_list(result.overlaps)
     committee_pairs = _by_rank(result.committee_pairs)
-    items = result.items
+    items = items_on_sheet(result.items, shown)
     writers: list[Callable[[Workbook, Formats], Any]] = [
         lambda wb, f: write_readme(wb, f, result),
+        lambda wb, f: write_table(
+            wb, f, SHEET_SHORT_LIST, shortlist, cols.SHORT_LIST_COLUMNS,
+        ),
         lambda wb, f: write_table(
             wb, f, contracts.SHEET_COMMITTEE_PAIRS, committee_pairs,
             cols.with_extras(committee_pairs, cols.COMMITTEE_COLUMNS),
         ),
         lambda wb, f: write_table(
-            wb, f, contracts.SHEET_CANDIDATE_PAIRS, pairs,
-            cols.with_extras(pairs, cols.CANDIDATE_COLUMNS),
+            wb, f, contracts.SHEET_CANDIDATE_PAIRS, shown,
+            cols.with_extras(shown, cols.CANDIDATE_COLUMNS),
         ),
         lambda wb, f: write_table(
             wb, f, SHEET_AREAS, _areas_by_size(result.areas),

@@ -29,11 +29,15 @@ class PairEvidence:
       the other's committee, 0 nothing.
     - ``relation`` (m,) object: ``"equivalent"``, ``"liaison"``, ``"relationship"`` or ``""``.
     - ``evidence`` (m,) object: what was found, ``"; "``-joined (``""`` when nothing).
+    - ``channel_only`` (m,) bool: the relation is only the other committee's own record listing
+      ITU as a liaison organisation (a channel exists; nothing says this topic is coordinated).
+      ``None`` is read as all False.
     """
 
     explicit: np.ndarray
     relation: np.ndarray
     evidence: np.ndarray
+    channel_only: np.ndarray | None = None
 
 
 def _long(
@@ -167,6 +171,7 @@ def _assemble(
     explicit = np.zeros(m, dtype=np.float32)
     relation = np.full(m, "", dtype=object)
     evidence = np.full(m, "", dtype=object)
+    channel_only = np.zeros(m, dtype=bool)
     touched = set(f.equivalent.index) | set(f.named.index) | set(f.cites_ij.index)
     touched |= set(f.cites_ji.index) | set(f.mentioned.index)
     if liaison_of:
@@ -182,6 +187,7 @@ def _assemble(
             found.append(f"{relation[r]} declared: {f.named[r]}")
         elif committee[j] in liaison_of:
             relation[r] = "liaison"
+            channel_only[r] = True
             found.append(f"{committee[j]} has ITU as liaison organisation")
         if r in f.cites_ij.index or r in f.cites_ji.index:
             explicit[r] = 1.0
@@ -193,4 +199,6 @@ def _assemble(
             explicit[r] = 0.5
             found.append(f"mentions {f.mentioned[r]}")
         evidence[r] = "; ".join(found)
-    return PairEvidence(explicit=explicit, relation=relation, evidence=evidence)
+    return PairEvidence(
+        explicit=explicit, relation=relation, evidence=evidence, channel_only=channel_only
+    )

@@ -69,12 +69,19 @@ def pair_reason(
     )
     parts = [topic, _activity_phrase(other_body, a_itu, a_other, *stage_groups)]
     if category == "common-text":
-        parts.append("declared common text")
+        parts.append(
+            "declared common text"
+            if evidence.startswith("declared equivalent") or not evidence
+            else evidence.split("; ")[-1]
+        )
         if out_of_step:
             side = "ITU-T" if a_itu else other_body
             parts.append(f"only the {side} side is being revised: realign")
     elif category == "coordinated":
         parts.append(evidence.split("; ")[0] if evidence else "already coordinated")
+    elif category == "liaison-channel":
+        channel = evidence.split("; ")[0] if evidence else "committee-level liaison"
+        parts.append(f"only a liaison channel ({channel}); the topic itself is not declared")
     else:
         parts.append("no liaison declared")
     return "; ".join(parts)

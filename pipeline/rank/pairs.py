@@ -10,6 +10,7 @@ from pipeline.contracts import CANDIDATE_COLUMNS, ITU_BODY, OTHER_BODIES, pair_i
 from pipeline.match import MatchParams, lexical_matrix
 from pipeline.rank.evidence import PairEvidence, pair_evidence
 from pipeline.rank.explain import keyphrase_document_frequency, pair_reason, shared_keyphrases
+from pipeline.rank.families import declares_common_text, family_common_text
 from pipeline.rank.params import RankParams
 from pipeline.rank.score import categorise, priority, score_pairs, text_similarity
 from pipeline.rank.signals import (
@@ -41,6 +42,70 @@ def _no_evidence(m: int) -> PairEvidence:
         relation=np.full(m, "", dtype=object),
         evidence=np.full(m, "", dtype=object),
     )
+
+
+def _kept(
+    semantic: np.ndarray, lexical: np.ndarray, ev: PairEvidence, mp: MatchParams
+) -> np.ndarray:
+    """(m,) bool: similar enough by text, or with explicit/declared evidence."""
+    return (
+        (semantic >= mp.min_semantic)
+        | (lexical >= mp.min_lexical)
+        | (ev.explicit > 0)
+        | (ev.relation != "")
+    )
+
+
+def _categories(
+    items: pd.DataFrame,
+    ii: np.ndarray,
+    oo: np.ndarray,
+    ev: PairEvidence,
+    title: np.ndarray,
+    active: tuple[np.ndarray, np.ndarray],
+    p: RankParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(category, out_of_step, evidence)`` (m,) each: declared evidence plus the common texts
+    the data declares only indirectly."""
+    self_declared, family = _indirect_common_texts(items, ii, oo, title, p)
+    category, out_of_step = categorise(
+        ev.relation,
+        ev.explicit,
+        *active,
+        channel_only=ev.channel_only,
+        self_declared=self_declared,
+        family_common=family,
+    )
+    return category, out_of_step, _with_indirect(ev.evidence, self_declared, family)
+
+
+def _indirect_common_texts(
+    items: pd.DataFrame, ii: np.ndarray, oo: np.ndarray, title: np.ndarray, p: RankParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(self_declared, family_common)`` (m,) bool: common texts the data declares only
+    indirectly (:mod:`pipeline.rank.families`); both False when declared evidence is hidden."""
+    m = len(ii)
+    if p.hide_declared:
+        return np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
+    says = declares_common_text(str_col(items, "text"))
+    joint = str_col(items, "body")[oo] == "ISO/IEC"
+    self_declared = (says[ii] | says[oo]) & joint & (title >= p.common_text_min_title)
+    return self_declared, family_common_text(items, ii, oo)
+
+
+def _with_indirect(
+    evidence: np.ndarray, self_declared: np.ndarray, family: np.ndarray
+) -> np.ndarray:
+    """The evidence text plus what made a pair an indirect common text."""
+    out = evidence.copy()
+    notes = (
+        (self_declared, "the text calls itself a Recommendation | International Standard"),
+        (family, "another part/edition of this number family is a declared common text"),
+    )
+    for mask, note in notes:
+        for r in np.flatnonzero(mask):
+            out[r] = f"{out[r]}; {note}" if out[r] else note
+    return out
 
 
 def _side_columns(items: pd.DataFrame, ii: np.ndarray, oo: np.ndarray) -> dict[str, np.ndarray]:
@@ -77,7 +142,8 @@ def rank_candidate_pairs(
     below which a pair with no evidence is dropped.
 
     Returns one row per pair with :data:`~pipeline.contracts.CANDIDATE_COLUMNS`, sorted by
-    ``rank`` (1 = first; ties broken by ``itu_uid`` then ``other_uid``); ``area`` is -1.
+    ``rank`` (1 = first; ties broken by ``itu_uid`` then ``other_uid``); ``area`` is -1,
+    ``overlap_id`` is ``""`` and ``flagged`` False until the overlaps stage fills them.
     """
     p = params or RankParams()
     mp = match_params or MatchParams()
@@ -98,16 +164,10 @@ def rank_candidate_pairs(
     rec = recency(items, ii, oo, p.recency_half_life_years, p.reference_date)
 
     similarity = text_similarity(semantic, lexical_sig, title_sig, ev.explicit, p)
-    category, out_of_step = categorise(ev.relation, ev.explicit, a_i, a_o)
+    category, out_of_step, evidence = _categories(items, ii, oo, ev, title_sig, (a_i, a_o), p)
     score = score_pairs(similarity, priority(activity, rec, early, p), category, out_of_step, p)
 
-    keep = (
-        (semantic >= mp.min_semantic)
-        | (lexical_sig >= mp.min_lexical)
-        | (ev.explicit > 0)
-        | (ev.relation != "")
-    )
-    idx = np.flatnonzero(keep)
+    idx = np.flatnonzero(_kept(semantic, lexical_sig, ev, mp))
     frame = pd.DataFrame(_side_columns(items, ii[idx], oo[idx]))
     frame = frame.assign(
         semantic=np.round(semantic[idx].astype(np.float64), 4),
@@ -117,12 +177,14 @@ def rank_candidate_pairs(
         activity=activity[idx].astype(np.float64),
         recency=np.round(rec[idx].astype(np.float64), 4),
         similarity=np.round(similarity[idx].astype(np.float64), 4),
-        evidence=ev.evidence[idx],
+        evidence=evidence[idx],
         declared_relation=ev.relation[idx],
         revision_out_of_step=out_of_step[idx],
         score=np.round(score[idx].astype(np.float64), 6),
         category=category[idx],
         area=-1,
+        overlap_id="",  # the overlaps stage groups and flags (pipeline.rank.overlaps)
+        flagged=False,
     )
     frame = _explain(frame, items, ii[idx], oo[idx], semantic[idx], (a_i[idx], a_o[idx]), p)
     frame = frame.sort_values(

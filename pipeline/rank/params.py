@@ -35,6 +35,11 @@ class RankParams:
     Category:
 
     - ``coordinated_factor`` (0.6): coordinated pairs are listed but ranked lower.
+    - ``liaison_channel_factor`` (1.0): a committee-level liaison says nothing of the topic, so
+      these pairs rank like new overlaps.
+    - ``common_text_min_title`` (0.5): a text that calls itself "Recommendation | International
+      Standard" is a common text with an ISO/IEC item only when their titles agree this much
+      (TF-IDF cosine): X.508 declares itself one, but not with every JTC 1 text it resembles.
     - ``common_text_factor`` (1.0); ``out_of_step_bonus`` (0.2) added to a common text whose
       sides are out of step (one being revised, the other not).
     - ``hide_declared`` (False): ignore declared relations and explicit references (text
@@ -59,6 +64,8 @@ class RankParams:
     reference_date: str = ""
     early_stage_bonus: float = 0.2
     coordinated_factor: float = 0.6
+    liaison_channel_factor: float = 1.0
+    common_text_min_title: float = 0.5
     common_text_factor: float = 1.0
     out_of_step_bonus: float = 0.2
     hide_declared: bool = False

@@ -37,20 +37,41 @@ def priority(
 
 
 def categorise(
-    relation: np.ndarray, explicit: np.ndarray, active_itu: np.ndarray, active_other: np.ndarray
+    relation: np.ndarray,
+    explicit: np.ndarray,
+    active_itu: np.ndarray,
+    active_other: np.ndarray,
+    *,
+    channel_only: np.ndarray | None = None,
+    self_declared: np.ndarray | None = None,
+    family_common: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(category, out_of_step)`` per pair.
+    """``(category, out_of_step)`` per pair, all arrays (m,).
 
-    ``common-text``: a declared equivalent; ``coordinated``: a declared liaison/relationship
-    or an explicit reference; ``new-overlap`` otherwise. ``out_of_step``: a common text with
-    one side being revised and the other not (resolve 8: realign).
+    - ``common-text``: a declared equivalent (``relation == "equivalent"``), or a text that
+      declares itself a common text (``self_declared``), or another part/edition of a number
+      family with a declared common text between the same two committees (``family_common``);
+    - ``coordinated``: a relation declared on either item (or its Question/committee), or an
+      explicit reference (``explicit > 0``);
+    - ``liaison-channel``: the only relation is a committee-level liaison (``channel_only``);
+    - ``new-overlap``: nothing known.
+
+    ``out_of_step``: a declared or self-declared common text with one side being revised and
+    the other not (resolve 8: realign); not for family members, which are other texts.
     """
-    category = np.where(
-        relation == "equivalent",
-        "common-text",
-        np.where((relation != "") | (explicit > 0), "coordinated", "new-overlap"),
-    )
-    out_of_step = (category == "common-text") & (active_itu != active_other)
+    m = len(relation)
+    none = np.zeros(m, dtype=bool)
+    channel = none if channel_only is None else np.asarray(channel_only, dtype=bool)
+    selfd = none if self_declared is None else np.asarray(self_declared, dtype=bool)
+    family = none if family_common is None else np.asarray(family_common, dtype=bool)
+    twin = (relation == "equivalent") | selfd
+    known = (relation != "") & ~channel
+    category = np.select(
+        [twin | family, known | (explicit > 0), channel],
+        ["common-text", "coordinated", "liaison-channel"],
+        default="new-overlap",
+    ).astype(object)
+    out_of_step = twin & (active_itu != active_other)
     return category, out_of_step
 
 
@@ -63,9 +84,9 @@ def score_pairs(
 ) -> np.ndarray:
     """``similarity x priority x category factor (+ out-of-step bonus)``, shape (m,)."""
     p = params
-    factor = np.where(
-        category == "common-text",
-        p.common_text_factor,
-        np.where(category == "coordinated", p.coordinated_factor, 1.0),
+    factor = np.select(
+        [category == "common-text", category == "coordinated", category == "liaison-channel"],
+        [p.common_text_factor, p.coordinated_factor, p.liaison_channel_factor],
+        default=1.0,
     )
     return similarity * prio * factor + p.out_of_step_bonus * out_of_step
