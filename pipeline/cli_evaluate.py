@@ -56,6 +56,13 @@ def register(app: typer.Typer) -> None:
         config: Annotated[
             Path | None, typer.Option(help="TOML config laid over the defaults (as for run).")
         ] = None,
+        fit_committee_model: Annotated[
+            Path | None,
+            typer.Option(
+                help="Write a committee model fitted on this run's known pairs to this JSON "
+                "file (regularisation chosen leave-one-study-group-out)."
+            ),
+        ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
         from pipeline.config import ConfigError
@@ -81,6 +88,7 @@ def register(app: typer.Typer) -> None:
             cache_dir=cache_dir,
             command=command,
             progress=lambda m: console.log(m),
+            fit_committee_model_to=fit_committee_model,
         )
         block = markdown_report(result)
         if out is not None:
