@@ -265,20 +265,22 @@ def committee_labels(frame: pd.DataFrame, gold: pd.DataFrame) -> np.ndarray:
 
 
 def _fold_scores(
-    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float, held: str
+    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float, held: str, tf: str
 ) -> np.ndarray:
     """Scores of ``held``'s rows by a model fitted on the other study groups' rows."""
     train = (frame["itu_sg"] != held).to_numpy()
-    model = fit_committee_model(frame[train], y[train], features, c)
+    model = fit_committee_model(frame[train], y[train], features, c, transform=tf)
     return model.decision(frame[~train])
 
 
-def _loso_mrr(frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float) -> float:
+def _loso_mrr(
+    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float, tf: str
+) -> float:
     """Mean reciprocal rank of the known pairs when each SG is scored by the others' model."""
     scores = np.zeros(len(frame))
     for sg in sorted(set(frame["itu_sg"])):
         rows = (frame["itu_sg"] == sg).to_numpy()
-        scores[rows] = _fold_scores(frame, y, features, c, sg)
+        scores[rows] = _fold_scores(frame, y, features, c, sg, tf)
     order = frame.assign(score=scores)
     known = order[y == 1]
     return _known_mrr(order, known)
@@ -298,14 +300,18 @@ def _dev_frame(grid: pd.DataFrame, gold: pd.DataFrame) -> tuple[pd.DataFrame, np
 
 
 def choose_committee_c(
-    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], cs: Sequence[float]
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    features: Sequence[str],
+    cs: Sequence[float],
+    transform: str = "z",
 ) -> tuple[float, dict[float, float]]:
     """The ``C`` of ``cs`` with the best leave-one-SG-out MRR on ``frame`` (ties: smaller C,
     i.e. stronger regularisation), and the MRR of each. With known pairs in fewer than two
     study groups nothing can be held out: the smallest C, no figures."""
     if len(set(frame.loc[y == 1, "itu_sg"])) < 2:
         return min(cs), {}
-    mrr = {c: _loso_mrr(frame, y, features, c) for c in cs}
+    mrr = {c: _loso_mrr(frame, y, features, c, transform) for c in cs}
     best = max(sorted(cs), key=lambda c: (round(mrr[c], 6), -c))
     return best, mrr
 
@@ -316,6 +322,7 @@ def committee_cross_validation(
     features: Sequence[str],
     cs: Sequence[float] = COMMITTEE_CS,
     top: int = 10,
+    transform: str = "z",
 ) -> dict[str, Any]:
     """Leave-one-study-group-out figures of the committee model on the known pairs.
 
@@ -337,9 +344,10 @@ def committee_cross_validation(
     chosen: dict[str, float] = {}
     for sg in sorted(set(dev["itu_sg"])):
         inner = (dev["itu_sg"] != sg).to_numpy()
-        c, _ = choose_committee_c(dev[inner].reset_index(drop=True), y[inner], features, cs)
+        inner_dev = dev[inner].reset_index(drop=True)
+        c, _ = choose_committee_c(inner_dev, y[inner], features, cs, transform)
         chosen[sg] = c
-        scores[~inner] = _fold_scores(dev, y, features, c, sg)
+        scores[~inner] = _fold_scores(dev, y, features, c, sg, transform)
     scored = dev[["itu_sg", "counterpart"]].assign(score=scores)
     out = committee_metrics(scored, gold, top)
     out["per_sg"] = per_sg_table(out["per_pair"], top).assign(C=lambda t: t["itu_sg"].map(chosen))
@@ -369,18 +377,20 @@ def fit_committee_artefact(
     features: Sequence[str],
     cs: Sequence[float] = COMMITTEE_CS,
     *,
+    transform: str = "z",
     cv: Mapping[str, Any] | None = None,
 ) -> CommitteeModel:
     """The model to ship: ``C`` chosen by leave-one-SG-out over all study groups with known
     pairs, then fitted on all of them; ``cv`` (cross-validated figures) is recorded in it."""
     dev, y = _dev_frame(grid, gold)
-    c, by_c = choose_committee_c(dev, y, features, cs)
+    c, by_c = choose_committee_c(dev, y, features, cs, transform)
     fitted: dict[str, Any] = {"loso_mrr_by_C": {str(k): round(v, 4) for k, v in by_c.items()}}
     fitted["study_groups"] = sorted(set(dev["itu_sg"]))
     if cv:
         fitted["cv"] = dict(cv)
-    model = fit_committee_model(dev, y, features, c, fitted=fitted)
-    digest = hashlib.sha1(json.dumps([model.features, model.weights]).encode()).hexdigest()
+    model = fit_committee_model(dev, y, features, c, transform=transform, fitted=fitted)
+    spec = [model.features, model.weights, model.intercept, model.transform]
+    digest = hashlib.sha1(json.dumps(spec).encode()).hexdigest()
     return replace(model, version=f"cm-{digest[:10]}")
 
 
@@ -560,13 +570,29 @@ def evaluate_corpus(
             committee_vectors=data["committee_vectors"],
             item_vectors=data["vectors"],
         ).frame
-        cv = committee_cross_validation(grid, gold.committee_pairs, model.features)
+        cv = committee_cross_validation(
+            grid, gold.committee_pairs, model.features, transform=model.transform
+        )
         comms = {"pipeline": comms["pipeline"], LOSO: cv} | comms
+        notes = []
         if fit_committee_model_to is not None:
             summary = {"loso_in_top10": round(cv["in_top"], 4), "loso_mrr": round(cv["mrr"], 4)}
-            fitted = fit_committee_artefact(grid, gold.committee_pairs, model.features, cv=summary)
-            atomic_write_text(Path(fit_committee_model_to), fitted.to_json())
-            say(f"committee model {fitted.version} written to {fit_committee_model_to}")
+            try:
+                fitted = fit_committee_artefact(
+                    grid,
+                    gold.committee_pairs,
+                    model.features,
+                    transform=model.transform,
+                    cv=summary,
+                )
+            except ValueError as exc:  # e.g. no listed row that is not a known pair
+                notes.append(f"committee model not fitted: {exc}")
+            else:
+                atomic_write_text(Path(fit_committee_model_to), fitted.to_json())
+                notes.append(
+                    f"committee model {fitted.version} written to {fit_committee_model_to}"
+                )
+            say(notes[-1])
     timings["total (pipeline, without baselines)"] = pipeline_total
     evaluation = CorpusEvaluation(
         command=command,
@@ -579,6 +605,7 @@ def evaluate_corpus(
         timings=timings,
         peak_rss_mb=peak_rss_mb(),
         committee_model=model.version,
+        notes=notes,
         params={
             "rank": cfg.rank,
             "committees": cfg.committees,
@@ -679,6 +706,7 @@ def markdown_report(ev: CorpusEvaluation) -> str:
     lines.append("|---|---|")
     lines += [f"| {k} | {v:.1f} |" for k, v in ev.timings.items()]
     lines += ["", f"Peak resident memory: {ev.peak_rss_mb:,.0f} MiB.", ""]
+    lines += [f"Note: {n}" for n in ev.notes] + ([""] if ev.notes else [])
     if ev.params:
         lines += ["Parameters:", "", "```"]
         lines += [f"{k}: {v}" for k, v in ev.params.items()]

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline.committees import body_of_committee, canonical_committee, itu_study_group
+from pipeline.committees import canonical_committee, itu_study_group
 from pipeline.contracts import ITU_BODY, OTHER_BODIES
 from pipeline.utils.frames import list_col, str_col
 from pipeline.utils.vectors import l2_normalise
@@ -182,10 +182,7 @@ def _grid(items: pd.DataFrame, committees: pd.DataFrame | None) -> tuple[list[st
         bodies += list(str_col(committees, "body"))
     sgs = sorted({c for c, b in zip(names, bodies, strict=True) if b == ITU_BODY and c})
     sgs = [s for s in sgs if itu_study_group(s)]
-    others = sorted(
-        {c for c, b in zip(names, bodies, strict=True) if b in OTHER_BODIES and c}
-        | {c for c in names if c and body_of_committee(c) in OTHER_BODIES}
-    )
+    others = sorted({c for c, b in zip(names, bodies, strict=True) if b in OTHER_BODIES and c})
     return sgs, others
 
 

@@ -34,17 +34,29 @@ __all__ = [
 BUNDLED_MODEL = "committee_model.json"
 
 
+#: How features are put on one scale within a study group: z-scores, or percentile ranks
+#: mapped to -1..1 (insensitive to heavy tails such as one SG's 4,000 pairs with one TC).
+TRANSFORMS = ("z", "rank")
+
+
 def standardise_within(
-    frame: pd.DataFrame, features: Sequence[str], by: str = "itu_sg"
+    frame: pd.DataFrame, features: Sequence[str], by: str = "itu_sg", transform: str = "z"
 ) -> np.ndarray:
-    """(len(frame), len(features)) z-scores of each feature within each ``by`` group.
+    """(len(frame), len(features)) each feature put on one scale within each ``by`` group
+    (``transform``: :data:`TRANSFORMS`).
 
     A constant feature within a group gives 0 there (it cannot order that group's rows).
     """
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {TRANSFORMS}, not {transform!r}")
     x = frame[list(features)].to_numpy(dtype=np.float64)
     out = np.zeros_like(x)
     for _, idx in frame.groupby(by, sort=False).indices.items():
         block = x[idx]
+        if transform == "rank":
+            r = pd.DataFrame(block).rank(pct=True, method="average").to_numpy()
+            out[idx] = 2 * (r - r.mean(axis=0)) if len(idx) > 1 else 0.0
+            continue
         sd = block.std(axis=0)
         out[idx] = np.divide(
             block - block.mean(axis=0), sd, out=np.zeros_like(block), where=sd > 1e-12
@@ -57,18 +69,22 @@ class CommitteeModel:
     """A linear scorer of committee pairs over within-SG standardised features.
 
     ``features``: names, in the order of ``weights``; ``intercept``: float; ``version``: the
-    artefact's version; ``fitted``: how it was fitted (C, n, cross-validated figures).
+    artefact's version; ``transform``: :data:`TRANSFORMS`; ``fitted``: how it was fitted (C,
+    n, cross-validated figures).
     """
 
     features: tuple[str, ...]
     weights: tuple[float, ...]
     intercept: float = 0.0
     version: str = ""
+    transform: str = "z"
     fitted: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.features) != len(self.weights) or not self.features:
             raise ValueError("a committee model needs one weight per feature (at least one)")
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {TRANSFORMS}, not {self.transform!r}")
 
     def decision(self, frame: pd.DataFrame) -> np.ndarray:
         """(len(frame),) linear score ``intercept + weights . z`` (z: within-SG z-scores)."""
@@ -77,7 +93,7 @@ class CommitteeModel:
             raise ValueError(f"committee model {self.version}: features missing {missing}")
         if frame.empty:
             return np.zeros(0)
-        z = standardise_within(frame, self.features)
+        z = standardise_within(frame, self.features, transform=self.transform)
         return self.intercept + z @ np.asarray(self.weights, dtype=np.float64)
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
@@ -108,6 +124,7 @@ def load_committee_model(path: str | Path | None = None) -> CommitteeModel:
             weights=tuple(float(w) for w in d["weights"]),
             intercept=float(d.get("intercept", 0.0)),
             version=str(d.get("version", "")),
+            transform=str(d.get("transform", "z")),
             fitted=dict(d.get("fitted", {})),
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -121,17 +138,19 @@ def fit_committee_model(
     c: float,
     *,
     version: str = "",
+    transform: str = "z",
     fitted: dict[str, Any] | None = None,
 ) -> CommitteeModel:
     """L2-regularised logistic regression (``C = c``, classes balanced) of ``labels`` (1 = a
     known committee pair, 0 = any other row of the grid) on within-SG z-scores of ``features``.
 
-    ``frame``: the feature grid (``itu_sg`` + features), ``labels``: (len(frame),) of 0/1.
+    ``frame``: the feature grid (``itu_sg`` + features), ``labels``: (len(frame),) of 0/1;
+    ``transform``: :data:`TRANSFORMS`.
     Small ``c`` = strong regularisation: the known pairs are few (about 40).
     """
     from sklearn.linear_model import LogisticRegression
 
-    z = standardise_within(frame, features)
+    z = standardise_within(frame, features, transform=transform)
     y = np.asarray(labels, dtype=int)
     if y.min() == y.max():
         raise ValueError("fitting a committee model needs both known and other pairs")
@@ -143,5 +162,6 @@ def fit_committee_model(
         weights=tuple(round(float(w), 6) for w in lr.coef_[0]),
         intercept=round(float(lr.intercept_[0]), 6),
         version=version,
+        transform=transform,
         fitted=info,
     )
