@@ -18,11 +18,10 @@ ranking, with the TF-IDF cosine as the only signal) and random (uniform scores, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -389,9 +388,7 @@ def fit_committee_artefact(
     if cv:
         fitted["cv"] = dict(cv)
     model = fit_committee_model(dev, y, features, c, transform=transform, fitted=fitted)
-    spec = [model.features, model.weights, model.intercept, model.transform]
-    digest = hashlib.sha1(json.dumps(spec).encode()).hexdigest()
-    return replace(model, version=f"cm-{digest[:10]}")
+    return model.versioned()
 
 
 # --------------------------------------------------------------------------------------------

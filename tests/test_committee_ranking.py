@@ -141,6 +141,8 @@ def test_bundled_model_is_versioned_and_uses_known_features() -> None:
     model = load_committee_model()
     assert model.version and set(model.features) <= set(FEATURES)
     assert len(model.weights) == len(model.features)
+    # The version names what decides the scores: an edited artefact must be re-versioned.
+    assert model.versioned().version == model.version
 
 
 def test_a_model_file_that_is_not_one_is_named(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ time; nothing at run time reads gold labels.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,12 @@ class CommitteeModel:
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """(len(frame),) scores in 0..1: the sigmoid of :meth:`decision`."""
         return 1.0 / (1.0 + np.exp(-self.decision(frame)))
+
+    def versioned(self) -> CommitteeModel:
+        """A copy whose ``version`` is ``cm-`` + a hash of what decides its scores."""
+        spec = [list(self.features), list(self.weights), self.intercept, self.transform]
+        digest = hashlib.sha1(json.dumps(spec).encode()).hexdigest()[:10]
+        return replace(self, version=f"cm-{digest}")
 
     def to_json(self) -> str:
         """The artefact's text (see :func:`load_committee_model`)."""

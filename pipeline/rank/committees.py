@@ -5,8 +5,8 @@ Every study group x counterpart committee gets the features of
 similarity both ways, keyphrase similarity); the versioned linear model of
 :mod:`pipeline.rank.committee_model` combines them into a score. The sheet lists only pairs with
 evidence above the floor of :class:`~pipeline.rank.params.CommitteeParams` (``min_pairs``
-candidate pairs scoring at least ``min_pair_score``), each with the item pairs that carry it
-and a reason naming what the two share.
+candidate pairs scoring at least ``min_pair_score``, or a scope similarity of at least
+``min_scope``), each with the item pairs that carry it and a reason naming what the two share.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def score_committee_grid(
     """The feature grid (every SG x every counterpart) with ``listed`` and ``score`` added.
 
     ``listed``: the row passes the evidence floor (``min_pairs`` pairs scoring at least
-    ``min_pair_score``). ``score`` (0 for rows not listed): the model's 0..1 score
-    (``params.aggregation == "model"``) or the plain sum of pair scores (``"sum"``, the TF-IDF
-    baseline's aggregation).
+    ``min_pair_score``, or scope similarity at least ``min_scope``). ``score`` (0 for rows not
+    listed): the model's 0..1 score (``params.aggregation == "model"``) or the plain sum of
+    pair scores (``"sum"``, the TF-IDF baseline's aggregation).
     """
     p = params or CommitteeParams()
     feats = committee_features(
@@ -63,7 +63,8 @@ def score_committee_grid(
     index = {k: i for i, k in enumerate(zip(f["itu_sg"], f["counterpart"], strict=True))}
     for key, g in feats.groups.items():
         n_above[index[key]] = int((g["score"].to_numpy() >= p.min_pair_score).sum())
-    listed = n_above >= max(1, p.min_pairs)
+    # Evidence: item pairs carrying it, or (without any) a committee scope close to the SG's.
+    listed = (n_above >= max(1, p.min_pairs)) | (f["scope_fwd"].to_numpy() >= p.min_scope)
     f["listed"] = listed
     f["score"] = 0.0
     if p.aggregation == "sum":
@@ -145,7 +146,7 @@ def rank_committee_pairs(
                 "questions": _questions(g),
                 "top_pairs": _top_pairs(g, p.n_top_pairs),
                 "reason": _committee_reason(
-                    g, liaison, terms, float(r.specificity), p.reason_min_lift
+                    g, liaison, terms, float(r.specificity), p.reason_min_lift, float(r.scope_fwd)
                 ),
             }
         )
@@ -179,11 +180,18 @@ def _top_pairs(g: pd.DataFrame | None, n: int = 3) -> str:
 
 
 def _committee_reason(
-    g: pd.DataFrame | None, liaison: bool, terms: list[str], specificity: float, min_lift: float
+    g: pd.DataFrame | None,
+    liaison: bool,
+    terms: list[str],
+    specificity: float,
+    min_lift: float,
+    scope: float,
 ) -> str:
     """One line: what is shared, how many item pairs carry it, how specific it is."""
     n = 0 if g is None else len(g)
     parts = [f"shares {', '.join(terms[:3])}" if terms else "no distinctive keyphrase shared"]
+    if n == 0:
+        parts.append(f"no item pair; scope similarity {scope:.2f}")
     if g is not None and not g.empty:
         best = g.iloc[0]
         a = best.itu_reference or best.itu_uid

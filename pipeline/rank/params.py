@@ -79,7 +79,8 @@ class CommitteeParams:
     scores (the TF-IDF baseline's aggregation).
 
     Evidence floor of the sheet: a committee pair is listed when at least ``min_pairs`` (1) of
-    its candidate pairs score ``min_pair_score`` (0.0) or more. Shown per row:
+    its candidate pairs score ``min_pair_score`` (0.0) or more, or when its scope similarity
+    (``scope_fwd``) is at least ``min_scope`` (0.6) without any pair. Shown per row:
     ``n_top_pairs`` (3) item pairs and ``n_shared_keyphrases`` (5) shared distinctive
     keyphrases; the reason mentions specificity when the SG takes ``reason_min_lift`` (1.5)
     times or more the committee's expected share of overlap.
@@ -91,6 +92,7 @@ class CommitteeParams:
     model: str = ""
     min_pairs: int = 1
     min_pair_score: float = 0.0
+    min_scope: float = 0.6
     n_top_pairs: int = 3
     n_shared_keyphrases: int = 5
     reason_min_lift: float = 1.5
