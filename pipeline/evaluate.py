@@ -503,6 +503,37 @@ def _measure(
     return twins, comms
 
 
+def _committee_cv(
+    data: Mapping[str, Any], cfg: Config, gold: Gold, fit_to: str | Path | None
+) -> tuple[dict[str, Any], str, list[str]]:
+    """Leave-one-SG-out figures of the committee model on the run's outputs, optionally a
+    model fitted on all of it written to ``fit_to``. Returns (figures, model version, notes)."""
+    model = load_committee_model(cfg.committees.model)
+    grid = score_committee_grid(
+        data["items"],
+        data["pairs"],
+        data["committees"],
+        cfg.committees,
+        committee_vectors=data["committee_vectors"],
+        item_vectors=data["vectors"],
+    ).frame
+    known = gold.committee_pairs
+    cv = committee_cross_validation(grid, known, model.features, transform=model.transform)
+    notes = []
+    if fit_to is not None:
+        summary = {"loso_in_top10": round(cv["in_top"], 4), "loso_mrr": round(cv["mrr"], 4)}
+        try:
+            fitted = fit_committee_artefact(
+                grid, known, model.features, transform=model.transform, cv=summary
+            )
+        except ValueError as exc:  # e.g. no listed row that is not a known pair
+            notes.append(f"committee model not fitted: {exc}")
+        else:
+            atomic_write_text(Path(fit_to), fitted.to_json())
+            notes.append(f"committee model {fitted.version} written to {fit_to}")
+    return cv, model.version, notes
+
+
 # Outputs of the stages a baseline reruns (match, rank, committee pairs).
 _RERUN = ("candidates", "pairs", "committee_pairs")
 
@@ -527,11 +558,9 @@ def evaluate_corpus(
 
     ``cache_dir``: the run's cache root (vectors under ``<cache_dir>/embeddings``, as for run).
     ``nlp``/``embedder``: injected spaCy pipeline / embedder (tests). Committee pairs are
-    also measured leave-one-study-group-out (:func:`committee_cross_validation`, the shipped
-    model's feature list); ``fit_committee_model_to``: write a committee model fitted on this
-    run's known pairs there (:func:`fit_committee_artefact`). Returns the evaluation and the
-    run metadata (what run.json records: seed, model, cache use, timings).
-    """
+    also measured leave-one-SG-out; ``fit_committee_model_to``: write a model fitted on this
+    run's known pairs there (:func:`_committee_cv`). Returns the evaluation and the run
+    metadata (what run.json records: seed, model, cache use, timings)."""
     say = progress or (lambda _m: None)
     cfg = (config or load_settings()).overlay({"rank": {"hide_declared": True}})
     seed = cfg.run.seed
@@ -558,38 +587,10 @@ def evaluate_corpus(
         items = data["items"]
         twins, comms = _measure(data, base, gold, seed)
     with timed(timings, "committee cross-validation", say):
-        model = load_committee_model(cfg.committees.model)
-        grid = score_committee_grid(
-            items,
-            pairs,
-            data["committees"],
-            cfg.committees,
-            committee_vectors=data["committee_vectors"],
-            item_vectors=data["vectors"],
-        ).frame
-        cv = committee_cross_validation(
-            grid, gold.committee_pairs, model.features, transform=model.transform
-        )
+        cv, version, notes = _committee_cv(data, cfg, gold, fit_committee_model_to)
+        for note in notes:
+            say(note)
         comms = {"pipeline": comms["pipeline"], LOSO: cv} | comms
-        notes = []
-        if fit_committee_model_to is not None:
-            summary = {"loso_in_top10": round(cv["in_top"], 4), "loso_mrr": round(cv["mrr"], 4)}
-            try:
-                fitted = fit_committee_artefact(
-                    grid,
-                    gold.committee_pairs,
-                    model.features,
-                    transform=model.transform,
-                    cv=summary,
-                )
-            except ValueError as exc:  # e.g. no listed row that is not a known pair
-                notes.append(f"committee model not fitted: {exc}")
-            else:
-                atomic_write_text(Path(fit_committee_model_to), fitted.to_json())
-                notes.append(
-                    f"committee model {fitted.version} written to {fit_committee_model_to}"
-                )
-            say(notes[-1])
     timings["total (pipeline, without baselines)"] = pipeline_total
     evaluation = CorpusEvaluation(
         command=command,
@@ -601,7 +602,7 @@ def evaluate_corpus(
         committees=comms,
         timings=timings,
         peak_rss_mb=peak_rss_mb(),
-        committee_model=model.version,
+        committee_model=version,
         notes=notes,
         params={
             "rank": cfg.rank,

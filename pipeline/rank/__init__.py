@@ -6,7 +6,10 @@ a Resolution 7 category.
 - :mod:`~pipeline.rank.score`: similarity mix, priority, category, score;
 - :mod:`~pipeline.rank.explain`: shared keyphrases and the one-line reason;
 - :mod:`~pipeline.rank.pairs`: :func:`rank_candidate_pairs`, the composition of the above;
-- :mod:`~pipeline.rank.committees`: :func:`rank_committee_pairs`.
+- :mod:`~pipeline.rank.committee_features`: the documented features of a committee pair;
+- :mod:`~pipeline.rank.committee_model`: the versioned linear model (package data) that
+  combines them;
+- :mod:`~pipeline.rank.committees`: :func:`rank_committee_pairs`, the Committee pairs sheet.
 
 Everything is deterministic: stable sorts with ties broken on uids; nothing here is random.
 """
