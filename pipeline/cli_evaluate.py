@@ -55,6 +55,13 @@ def register(app: typer.Typer) -> None:
         config: Annotated[
             Path | None, typer.Option(help="TOML config laid over the defaults (as for run).")
         ] = None,
+        fit_committee_model: Annotated[
+            Path | None,
+            typer.Option(
+                help="Write a committee model fitted on this run's known pairs to this JSON "
+                "file (regularisation chosen leave-one-study-group-out)."
+            ),
+        ] = None,
     ) -> None:
         """Hide declared evidence, run the pipeline on the corpus, compare with baselines."""
         from pipeline.evaluate import evaluate_corpus, markdown_report, write_report
@@ -75,6 +82,7 @@ def register(app: typer.Typer) -> None:
                 cache_dir=cache_dir,
                 command=command,
                 progress=lambda m: console.log(m),
+                fit_committee_model_to=fit_committee_model,
             )
         block = markdown_report(result)
         if out is not None:

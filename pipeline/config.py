@@ -228,11 +228,13 @@ RANGES: dict[str, Range] = {
     "overlaps.max_overlaps_per_sg": _COUNT,
     "overlaps.n_keyphrases": Range(0),
     "committees.top_m": _COUNT,
-    "committees.breadth_scale": Range(0.0, low_open=True),
-    "committees.breadth_weight": _SHARE,
-    "committees.scope_weight": _SHARE,
-    "committees.scope_floor": _COSINE,
-    "committees.scope_ceiling": _COSINE,
+    "committees.specificity_smoothing": Range(0.0, low_open=True, why="pseudo-counts"),
+    "committees.min_pairs": Range(0),
+    "committees.min_pair_score": Range(0.0),
+    "committees.min_scope": _COSINE,
+    "committees.n_top_pairs": Range(0),
+    "committees.n_shared_keyphrases": Range(0),
+    "committees.reason_min_lift": Range(0.0),
     "triage.score_change": Range(0.0, 1.0, why="scores are in 0..1"),
 }
 
@@ -240,19 +242,13 @@ RANGES: dict[str, Range] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "embed.backend": ("onnx", "onnx-int8", "torch"),
     "areas.method": ("leiden", "agglomerative"),
+    "committees.aggregation": ("model", "sum"),
 }
 
 # Rules between two keys: (key a, key b, holds(a, b), what must hold, in words).
 _PAIR_RULES: tuple[tuple[str, str, Any, str], ...] = (
     ("rank.semantic_floor", "rank.semantic_ceiling", lambda a, b: a < b, "below"),
     ("areas.min_size", "areas.max_size", lambda a, b: a <= b, "at most"),
-    ("committees.scope_floor", "committees.scope_ceiling", lambda a, b: a < b, "below"),
-    (
-        "committees.breadth_weight",
-        "committees.scope_weight",
-        lambda a, b: a + b <= 1.0,
-        "plus it at most 1 with",
-    ),
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

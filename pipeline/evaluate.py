@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,14 @@ import pandas as pd
 
 from pipeline.committees import canonical_committee
 from pipeline.graph import PIPELINE, Config, load_settings, run_record, seed_everything
+from pipeline.rank.committee_model import (
+    CommitteeModel,
+    fit_committee_model,
+    load_committee_model,
+)
+from pipeline.rank.committees import score_committee_grid
 from pipeline.references import standard_keys
+from pipeline.utils.io import atomic_write_text
 from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = [
@@ -239,6 +246,152 @@ def random_committee_metrics(
 
 
 # --------------------------------------------------------------------------------------------
+# committee model: leave-one-study-group-out
+
+
+#: Name of the cross-validated committee figures in reports.
+LOSO = "pipeline (leave-one-SG-out)"
+
+#: Regularisation strengths tried (logistic regression ``C``; small = strong).
+COMMITTEE_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0)
+
+
+def committee_labels(frame: pd.DataFrame, gold: pd.DataFrame) -> np.ndarray:
+    """(len(frame),) 1 where (``itu_sg``, ``counterpart``) is a known pair of ``gold``."""
+    known = set(zip(gold["itu_sg"], gold["counterpart"], strict=True))
+    pairs = zip(frame["itu_sg"], frame["counterpart"], strict=True)
+    return np.fromiter(((sg, c) in known for sg, c in pairs), dtype=int, count=len(frame))
+
+
+def _fold_scores(
+    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float, held: str, tf: str
+) -> np.ndarray:
+    """Scores of ``held``'s rows by a model fitted on the other study groups' rows."""
+    train = (frame["itu_sg"] != held).to_numpy()
+    model = fit_committee_model(frame[train], y[train], features, c, transform=tf)
+    return model.decision(frame[~train])
+
+
+def _loso_mrr(
+    frame: pd.DataFrame, y: np.ndarray, features: Sequence[str], c: float, tf: str
+) -> float:
+    """Mean reciprocal rank of the known pairs when each SG is scored by the others' model."""
+    scores = np.zeros(len(frame))
+    for sg in sorted(set(frame["itu_sg"])):
+        rows = (frame["itu_sg"] == sg).to_numpy()
+        scores[rows] = _fold_scores(frame, y, features, c, sg, tf)
+    order = frame.assign(score=scores)
+    known = order[y == 1]
+    return _known_mrr(order, known)
+
+
+def _known_mrr(scored: pd.DataFrame, known: pd.DataFrame) -> float:
+    return float(committee_metrics(scored, known)["mrr"])
+
+
+def _dev_frame(grid: pd.DataFrame, gold: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Listed rows of the study groups that have known pairs, and their labels."""
+    sgs = set(gold["itu_sg"])
+    dev = grid[grid["listed"] & grid["itu_sg"].isin(sgs)].reset_index(drop=True)
+    y = committee_labels(dev, gold)
+    keep = dev["itu_sg"].isin(set(dev.loc[y == 1, "itu_sg"])).to_numpy()
+    return dev[keep].reset_index(drop=True), y[keep]
+
+
+def choose_committee_c(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    features: Sequence[str],
+    cs: Sequence[float],
+    transform: str = "z",
+) -> tuple[float, dict[float, float]]:
+    """The ``C`` of ``cs`` with the best leave-one-SG-out MRR on ``frame`` (ties: smaller C,
+    i.e. stronger regularisation), and the MRR of each. With known pairs in fewer than two
+    study groups nothing can be held out: the smallest C, no figures."""
+    if len(set(frame.loc[y == 1, "itu_sg"])) < 2:
+        return min(cs), {}
+    mrr = {c: _loso_mrr(frame, y, features, c, transform) for c in cs}
+    best = max(sorted(cs), key=lambda c: (round(mrr[c], 6), -c))
+    return best, mrr
+
+
+def committee_cross_validation(
+    grid: pd.DataFrame,
+    gold: pd.DataFrame,
+    features: Sequence[str],
+    cs: Sequence[float] = COMMITTEE_CS,
+    top: int = 10,
+    transform: str = "z",
+) -> dict[str, Any]:
+    """Leave-one-study-group-out figures of the committee model on the known pairs.
+
+    ``grid``: :func:`pipeline.rank.committees.score_committee_grid`'s frame (``listed`` and the
+    features). For each study group with known pairs, ``C`` is chosen by an inner
+    leave-one-SG-out over the *other* study groups, a model is fitted on them and the held-out
+    SG's listed rows are ranked; a known pair not listed has rank infinity. Returns
+    :func:`committee_metrics`' dict plus ``per_sg`` (itu_sg, n, in_top, mrr, C) and ``scored``
+    (the held-out scores of every listed row).
+    """
+    dev, y = _dev_frame(grid, gold)
+    if len(set(dev.loc[y == 1, "itu_sg"])) < 2:
+        # One study group with known pairs: no model can be fitted without it.
+        out = committee_metrics(dev.iloc[:0].assign(score=0.0), gold, top)
+        out.update(in_top=math.nan, mrr=math.nan, per_sg=per_sg_table(out["per_pair"], top))
+        out["scored"] = dev.iloc[:0][["itu_sg", "counterpart"]]
+        return out
+    scores = np.zeros(len(dev))
+    chosen: dict[str, float] = {}
+    for sg in sorted(set(dev["itu_sg"])):
+        inner = (dev["itu_sg"] != sg).to_numpy()
+        inner_dev = dev[inner].reset_index(drop=True)
+        c, _ = choose_committee_c(inner_dev, y[inner], features, cs, transform)
+        chosen[sg] = c
+        scores[~inner] = _fold_scores(dev, y, features, c, sg, transform)
+    scored = dev[["itu_sg", "counterpart"]].assign(score=scores)
+    out = committee_metrics(scored, gold, top)
+    out["per_sg"] = per_sg_table(out["per_pair"], top).assign(C=lambda t: t["itu_sg"].map(chosen))
+    out["scored"] = scored
+    return out
+
+
+def per_sg_table(per_pair: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Per study group: known pairs ``n``, share in the top ``top``, MRR."""
+    rows = []
+    for sg, g in per_pair.groupby("itu_sg", sort=True):
+        r = g["rank"].to_numpy(dtype=np.float64)
+        rows.append(
+            {
+                "itu_sg": sg,
+                "n": len(g),
+                "in_top": float((r <= top).mean()),
+                "mrr": float(np.where(np.isfinite(r), 1 / r, 0).mean()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["itu_sg", "n", "in_top", "mrr"])
+
+
+def fit_committee_artefact(
+    grid: pd.DataFrame,
+    gold: pd.DataFrame,
+    features: Sequence[str],
+    cs: Sequence[float] = COMMITTEE_CS,
+    *,
+    transform: str = "z",
+    cv: Mapping[str, Any] | None = None,
+) -> CommitteeModel:
+    """The model to ship: ``C`` chosen by leave-one-SG-out over all study groups with known
+    pairs, then fitted on all of them; ``cv`` (cross-validated figures) is recorded in it."""
+    dev, y = _dev_frame(grid, gold)
+    c, by_c = choose_committee_c(dev, y, features, cs, transform)
+    fitted: dict[str, Any] = {"loso_mrr_by_C": {str(k): round(v, 4) for k, v in by_c.items()}}
+    fitted["study_groups"] = sorted(set(dev["itu_sg"]))
+    if cv:
+        fitted["cv"] = dict(cv)
+    model = fit_committee_model(dev, y, features, c, transform=transform, fitted=fitted)
+    return model.versioned()
+
+
+# --------------------------------------------------------------------------------------------
 # a run folder
 
 
@@ -278,6 +431,7 @@ class CorpusEvaluation:
     peak_rss_mb: float
     params: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    committee_model: str = ""
 
 
 def load_corpus(
@@ -310,7 +464,7 @@ def load_corpus(
 
 # The TF-IDF baseline is the same graph with this overlay: TF-IDF neighbours as the only
 # candidates (as many per item as the pipeline's semantic top_k), the TF-IDF cosine as the only
-# signal, no priority, no committee scope.
+# signal, no priority; committee pairs scored by the sum of their pair scores.
 def tfidf_overlay(config: Config) -> dict[str, dict[str, Any]]:
     """Config overlay that turns the pipeline into the TF-IDF-only baseline."""
     return {
@@ -326,7 +480,7 @@ def tfidf_overlay(config: Config) -> dict[str, dict[str, Any]]:
             "lexical_ceiling": 1.0,
             "hide_declared": True,
         },
-        "committees": {"scope_weight": 0.0},
+        "committees": {"aggregation": "sum"},
     }
 
 
@@ -349,6 +503,37 @@ def _measure(
     return twins, comms
 
 
+def _committee_cv(
+    data: Mapping[str, Any], cfg: Config, gold: Gold, fit_to: str | Path | None
+) -> tuple[dict[str, Any], str, list[str]]:
+    """Leave-one-SG-out figures of the committee model on the run's outputs, optionally a
+    model fitted on all of it written to ``fit_to``. Returns (figures, model version, notes)."""
+    model = load_committee_model(cfg.committees.model)
+    grid = score_committee_grid(
+        data["items"],
+        data["pairs"],
+        data["committees"],
+        cfg.committees,
+        committee_vectors=data["committee_vectors"],
+        item_vectors=data["vectors"],
+    ).frame
+    known = gold.committee_pairs
+    cv = committee_cross_validation(grid, known, model.features, transform=model.transform)
+    notes = []
+    if fit_to is not None:
+        summary = {"loso_in_top10": round(cv["in_top"], 4), "loso_mrr": round(cv["mrr"], 4)}
+        try:
+            fitted = fit_committee_artefact(
+                grid, known, model.features, transform=model.transform, cv=summary
+            )
+        except ValueError as exc:  # e.g. no listed row that is not a known pair
+            notes.append(f"committee model not fitted: {exc}")
+        else:
+            atomic_write_text(Path(fit_to), fitted.to_json())
+            notes.append(f"committee model {fitted.version} written to {fit_to}")
+    return cv, model.version, notes
+
+
 # Outputs of the stages a baseline reruns (match, rank, overlaps, committee pairs).
 _RERUN = ("candidates", "ranked_pairs", "pairs", "overlaps", "committee_pairs")
 
@@ -364,6 +549,7 @@ def evaluate_corpus(
     progress: Callable[[str], None] | None = None,
     nlp: Any = None,
     embedder: Any = None,
+    fit_committee_model_to: str | Path | None = None,
 ) -> tuple[CorpusEvaluation, dict[str, Any]]:
     """Hide declared evidence and run :data:`pipeline.graph.PIPELINE` on the corpus, exactly
     as ``run`` would with ``config`` (``[rank] hide_declared`` forced on); then rerun match,
@@ -371,9 +557,10 @@ def evaluate_corpus(
     committee pairs against ``gold_path``.
 
     ``cache_dir``: the run's cache root (vectors under ``<cache_dir>/embeddings``, as for run).
-    ``nlp``/``embedder``: injected spaCy pipeline / embedder (tests). Returns the evaluation
-    and the run metadata (what run.json records: seed, model, cache use, timings).
-    """
+    ``nlp``/``embedder``: injected spaCy pipeline / embedder (tests). Committee pairs are
+    also measured leave-one-SG-out; ``fit_committee_model_to``: write a model fitted on this
+    run's known pairs there (:func:`_committee_cv`). Returns the evaluation and the run
+    metadata (what run.json records: seed, model, cache use, timings)."""
     say = progress or (lambda _m: None)
     cfg = (config or load_settings()).overlay({"rank": {"hide_declared": True}})
     seed = cfg.run.seed
@@ -399,6 +586,11 @@ def evaluate_corpus(
         base = PIPELINE.run(base_in, base_cfg)
         items = data["items"]
         twins, comms = _measure(data, base, gold, seed)
+    with timed(timings, "committee cross-validation", say):
+        cv, version, notes = _committee_cv(data, cfg, gold, fit_committee_model_to)
+        for note in notes:
+            say(note)
+        comms = {"pipeline": comms["pipeline"], LOSO: cv} | comms
     timings["total (pipeline, without baselines)"] = pipeline_total
     evaluation = CorpusEvaluation(
         command=command,
@@ -410,6 +602,8 @@ def evaluate_corpus(
         committees=comms,
         timings=timings,
         peak_rss_mb=peak_rss_mb(),
+        committee_model=version,
+        notes=notes,
         params={
             "rank": cfg.rank,
             "committees": cfg.committees,
@@ -438,6 +632,50 @@ def _num(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
+def _rank_text(r: float) -> str:
+    return "not listed" if not math.isfinite(r) else str(int(r))
+
+
+def _committee_report(ev: CorpusEvaluation) -> list[str]:
+    """Committee tables: overall, per study group, per known pair."""
+    lines = [
+        "",
+        "### Committee pairs (known counterpart's rank within its study group)",
+        "",
+        f"Committee model `{ev.committee_model}`. *pipeline* is the shipped model on the pairs "
+        "it was fitted on (**in-sample** when the model was fitted on this corpus); "
+        f"*{LOSO}* scores each study group with a model fitted (and its regularisation "
+        "chosen) on the other study groups' pairs only (**out-of-sample**).",
+        "",
+        "| ranking | n | in top 10 | MRR |",
+        "|---|---|---|---|",
+    ]
+    for name, m in ev.committees.items():
+        lines.append(f"| {name} | {m['n']} | {_pct(m['in_top'])} | {_num(m['mrr'])} |")
+    base = ev.committees.get("TF-IDF only", {}).get("mrr", math.nan)
+    if base and not math.isnan(base):
+        for name in ("pipeline", LOSO):
+            ours = ev.committees.get(name, {}).get("mrr", math.nan)
+            lines += ["", f"MRR ratio {name} / TF-IDF: {ours / base:.2f}x"]
+    names = [n for n in ("pipeline", LOSO, "TF-IDF only") if n in ev.committees]
+    per_sg = {n: per_sg_table(ev.committees[n]["per_pair"]).set_index("itu_sg") for n in names}
+    lines += ["", "Per study group (in top 10 / MRR):", ""]
+    lines += ["| study group | n | " + " | ".join(names) + " |"]
+    lines += ["|---|---|" + "---|" * len(names)]
+    for sg, row in per_sg[names[0]].iterrows():
+        cells = [f"{_pct(t.loc[sg, 'in_top'])} / {_num(t.loc[sg, 'mrr'])}" for t in per_sg.values()]
+        lines.append(f"| {sg} | {int(row['n'])} | " + " | ".join(cells) + " |")
+    per = {n: ev.committees[n]["per_pair"]["rank"].tolist() for n in names}
+    first = ev.committees[names[0]]["per_pair"]
+    lines += ["", "<details><summary>Per known committee pair (rank)</summary>", ""]
+    lines += ["| study group | counterpart | kind | " + " | ".join(names) + " |"]
+    lines += ["|---|---|---|" + "---|" * len(names)]
+    for i, row in enumerate(first.itertuples(index=False)):
+        ranks = " | ".join(_rank_text(per[n][i]) for n in names)
+        lines.append(f"| {row.itu_sg} | {row.counterpart} | {row.kind} | {ranks} |")
+    return lines
+
+
 def markdown_report(ev: CorpusEvaluation) -> str:
     """The results block of docs/evaluation.md."""
     lines = [
@@ -461,29 +699,12 @@ def markdown_report(ev: CorpusEvaluation) -> str:
             f"{_num(k['mrr'])} | {_pct(s['recall@1'])} | {_pct(s['recall@5'])} | "
             f"{_num(s['mrr'])} |"
         )
-    lines += [
-        "",
-        "### Committee pairs (known counterpart's rank within its study group)",
-        "",
-        "| ranking | n | in top 10 | MRR |",
-        "|---|---|---|---|",
-    ]
-    for name, m in ev.committees.items():
-        lines.append(f"| {name} | {m['n']} | {_pct(m['in_top'])} | {_num(m['mrr'])} |")
-    base = ev.committees.get("TF-IDF only", {}).get("mrr", math.nan)
-    ours = ev.committees.get("pipeline", {}).get("mrr", math.nan)
-    if base and not math.isnan(base):
-        lines += ["", f"MRR ratio pipeline / TF-IDF: {ours / base:.2f}x"]
-    per = ev.committees["pipeline"]["per_pair"]
-    lines += ["", "<details><summary>Per known committee pair</summary>", ""]
-    lines += ["| study group | counterpart | kind | rank |", "|---|---|---|---|"]
-    for row in per.itertuples(index=False):
-        r = "not ranked" if not math.isfinite(row.rank) else str(int(row.rank))
-        lines.append(f"| {row.itu_sg} | {row.counterpart} | {row.kind} | {r} |")
+    lines += _committee_report(ev)
     lines += ["", "</details>", "", "### Time and memory (2 cores)", "", "| stage | seconds |"]
     lines.append("|---|---|")
     lines += [f"| {k} | {v:.1f} |" for k, v in ev.timings.items()]
     lines += ["", f"Peak resident memory: {ev.peak_rss_mb:,.0f} MiB.", ""]
+    lines += [f"Note: {n}" for n in ev.notes] + ([""] if ev.notes else [])
     if ev.params:
         lines += ["Parameters:", "", "```"]
         lines += [f"{k}: {v}" for k, v in ev.params.items()]

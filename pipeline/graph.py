@@ -370,15 +370,13 @@ def _overlaps(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _committee_pairs(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
-    # With no weight on scope, scope-only rows would all tie at 0: leave them out.
-    scoped = config.committees.scope_weight > 0
     cps = rank_committee_pairs(
         data["items"],
         data["pairs"],
         committees=data["committees"],
         params=config.committees,
-        committee_vectors=data["committee_vectors"] if scoped else None,
-        item_vectors=data["vectors"] if scoped else None,
+        committee_vectors=data["committee_vectors"],
+        item_vectors=data["vectors"],
     )
     return {"committee_pairs": cps}
 

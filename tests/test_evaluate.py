@@ -13,6 +13,7 @@ import spacy
 
 from pipeline.committees import canonical_committee
 from pipeline.evaluate import (
+    LOSO,
     committee_metrics,
     evaluate_corpus,
     markdown_report,
@@ -165,14 +166,27 @@ def test_evaluate_corpus_end_to_end_tiny(tmp_path: Path) -> None:
         gold / "committee_pairs.csv", index=False
     )
     config = load_settings(None, {"embed": {"model": "hashing-256", "cache": False}})
+    fitted = tmp_path / "committee_model.json"
     ev, meta = evaluate_corpus(
-        corpus, gold, config=config, cache_dir=tmp_path, command="test", nlp=spacy.blank("en")
+        corpus,
+        gold,
+        config=config,
+        cache_dir=tmp_path,
+        command="test",
+        nlp=spacy.blank("en"),
+        fit_committee_model_to=fitted,
     )
     assert ev.twins["pipeline (similarity)"]["strict"]["recall@1"] == 1.0
     assert ev.committees["pipeline"]["in_top"] == 1.0
+    # One study group with known pairs: nothing to hold out, so no out-of-sample figure.
+    assert math.isnan(ev.committees[LOSO]["mrr"])
+    # Every listed row is a known pair: no model can be fitted, and the report says so.
+    assert not fitted.exists() and "committee model not fitted" in ev.notes[0]
     assert set(ev.twins) == {"pipeline (similarity)", "pipeline (score)", "TF-IDF only", "random"}
     block = markdown_report(ev)
     assert "Twin recovery" in block and "| random |" in block and "enrich" in block
+    assert "**in-sample**" in block and "Per study group" in block
+    assert "Note: committee model not fitted" in block
     # The evaluation records what a plain run with the same config records.
     assert meta["seed"] == config.run.seed
     assert meta["model"]["embedder"] == "hashing-256"

@@ -118,9 +118,14 @@ COMMITTEE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("n_new_overlap", "New overlaps", "int", 9),
     _spec("n_coordinated", "Coordinated", "int", 9),
     _spec("liaison_declared", "Liaison declared", "bool", 10),
-    _spec("questions", "Questions", "wrap", 24),
+    _spec("reason", "Reason", "wrap", 50),
+    _spec("shared_keyphrases", "Shared keyphrases", "wrap", 30),
     _spec("top_pairs", "Top pairs", "wrap", 50),
-    _spec("reason", "Reason", "wrap", 45),
+    _spec("questions", "Questions", "wrap", 24),
+    _spec("specificity", "Specificity", "float", 9),
+    _spec("coverage", "Coverage", "score", 9),
+    _spec("scope_similarity", "Scope similarity", "score", 9),
+    _spec("mandate_similarity", "Mandate similarity", "score", 9),
     _spec("committee_pair_id", contracts.H_PAIR_ID, "text", 30),
 )
 

@@ -8,7 +8,10 @@ a Resolution 7 category.
 - :mod:`~pipeline.rank.pairs`: :func:`rank_candidate_pairs`, the composition of the above;
 - :mod:`~pipeline.rank.families`: number families, indirect common texts;
 - :mod:`~pipeline.rank.overlaps`: :func:`group_overlaps`, one row per overlap and the flag;
-- :mod:`~pipeline.rank.committees`: :func:`rank_committee_pairs`.
+- :mod:`~pipeline.rank.committee_features`: the documented features of a committee pair;
+- :mod:`~pipeline.rank.committee_model`: the versioned linear model (package data) that
+  combines them;
+- :mod:`~pipeline.rank.committees`: :func:`rank_committee_pairs`, the Committee pairs sheet.
 
 Everything is deterministic: stable sorts with ties broken on uids; nothing here is random.
 """

@@ -75,19 +75,31 @@ class RankParams:
 
 @dataclass(frozen=True)
 class CommitteeParams:
-    """Scoring of committee pairs, ITU-T study group x counterpart (``[committees]``).
+    """Committee pairs, ITU-T study group x counterpart (``[committees]``).
 
-    ``strength`` = mean of the ``top_m`` (10) best pair scores (zeros pad a committee pair with
-    fewer pairs); ``breadth`` = ``1 - exp(-sum of pair scores / breadth_scale)`` (scale 5.0);
-    ``scope`` = cosine of the study group's profile and the committee's scope, mapped to 0..1
-    between ``scope_floor`` (0.3) and ``scope_ceiling`` (1.0). score = ``(1 - breadth_weight -
-    scope_weight) * strength + breadth_weight * breadth + scope_weight * scope`` with weights
-    0.6 and 0.1 (scope is 0 when no committee vectors are given).
+    Features (:mod:`pipeline.rank.committee_features`): ``top_m`` (3) best pair scores make
+    ``strength``; ``specificity_smoothing`` (1.0, in pair-score units) keeps the PMI of small
+    counts near 0.
+
+    Combination: ``aggregation`` ``"model"`` scores with the linear model at ``model`` (``""`` =
+    the bundled, versioned ``pipeline/rank/committee_model.json``); ``"sum"`` is the sum of pair
+    scores (the TF-IDF baseline's aggregation).
+
+    Evidence floor of the sheet: a committee pair is listed when at least ``min_pairs`` (1) of
+    its candidate pairs score ``min_pair_score`` (0.0) or more, or when its scope similarity
+    (``scope_fwd``) is at least ``min_scope`` (0.6) without any pair. Shown per row:
+    ``n_top_pairs`` (3) item pairs and ``n_shared_keyphrases`` (5) shared distinctive
+    keyphrases; the reason mentions specificity when the SG takes ``reason_min_lift`` (1.5)
+    times or more the committee's expected share of overlap.
     """
 
-    top_m: int = 10
-    breadth_scale: float = 5.0
-    breadth_weight: float = 0.6
-    scope_weight: float = 0.1
-    scope_floor: float = 0.3
-    scope_ceiling: float = 1.0
+    top_m: int = 3
+    specificity_smoothing: float = 1.0
+    aggregation: str = "model"
+    model: str = ""
+    min_pairs: int = 1
+    min_pair_score: float = 0.0
+    min_scope: float = 0.6
+    n_top_pairs: int = 3
+    n_shared_keyphrases: int = 5
+    reason_min_lift: float = 1.5
