@@ -126,7 +126,7 @@ def test_sigterm_during_export_removes_the_partial_folder(
 ) -> None:
     seen: list[Path] = []
 
-    def killed_while_writing(folder: Path, _result: object) -> None:
+    def killed_while_writing(folder: Path, _result: object, **_kw: object) -> None:
         (folder / "overlaps.xlsx").write_bytes(b"half")
         seen.append(folder)
         os.kill(os.getpid(), signal.SIGTERM)
