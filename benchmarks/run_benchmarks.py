@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.match import cross_body_neighbours
 
-RESULTS = Path(__file__).with_name("results.md")
-START, END = "<!-- match-bench:start -->", "<!-- match-bench:end -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_md import write_block
 
 
 def naive_cross_body(vectors: np.ndarray, bodies: list[str], k: int) -> pd.DataFrame:
@@ -121,15 +121,7 @@ def main() -> None:
             "Command: `make bench` (`python benchmarks/run_benchmarks.py`).",
         ]
     )
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    block = f"{START}\n{table}\n{END}"
-    if START in text and END in text:
-        head, _, rest = text.partition(START)
-        text = head + block + rest.partition(END)[2]
-    else:
-        text = text.rstrip("\n") + "\n\n## Cross-body matcher\n\n" + block + "\n"
-    RESULTS.write_text(text, "utf-8")
-    print(f"written to {RESULTS}")
+    write_block("match-bench", "Cross-body matcher", table)
 
 
 if __name__ == "__main__":
