@@ -372,7 +372,8 @@ def build_result(
     items = build_items(n_extra, seed)
     vectors = build_vectors(items, seed=seed)
     pairs, overlaps = group_overlaps(
-        build_pairs(items, vectors, n_pairs, seed), OverlapParams(max_overlaps_per_sg=5)
+        build_pairs(items, vectors, n_pairs, seed),
+        OverlapParams(flag_min_score=0.55, max_overlaps_per_sg=5),
     )
     result = RunResult(
         items=items,
