@@ -20,8 +20,6 @@ import logging
 import multiprocessing
 import os
 import re
-import signal
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +36,7 @@ from pipeline.references import (
     standard_keys,
 )
 from pipeline.utils.progress import progress_bar
+from pipeline.utils.runfolder import die_with_parent
 from pipeline.utils.sqlite_cache import BlobCache, text_hash
 from pipeline.utils.text import html_to_text
 
@@ -695,26 +694,8 @@ def _init_worker(parent: int, *args: Any) -> None:
     """Keep the pipeline for :func:`_analyse_chunk`, and die with the parent process."""
     global _WORKER_ARGS, _WORKER_PARENT
     _WORKER_ARGS, _WORKER_PARENT = args, parent
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGTERM this process when its parent dies; exit now if it already has.
-
-    A killed parent (Ctrl-C twice, SIGKILL, OOM) would otherwise leave workers holding the
-    spaCy pipeline in memory. Where prctl is missing, :func:`_analyse_chunk` checks the parent
-    before each chunk.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-        except (OSError, AttributeError):  # no libc symbol: the per-chunk check remains
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
+    # The kernel kills the worker with its parent; where it cannot, _analyse_chunk checks.
+    die_with_parent(parent)
 
 
 def _analyse_chunk(texts: list[str]) -> list[_Analysed]:

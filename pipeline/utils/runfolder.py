@@ -132,14 +132,17 @@ def stale_partials(out_dir: Path) -> list[Path]:
 # --- signals and worker processes -----------------------------------------------------------
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """In a worker process: have the kernel kill it (SIGKILL) when its parent dies (Linux).
 
     A forked worker inherits both ends of its task pipe, so it never sees end-of-file when the
     parent is killed and would otherwise wait forever (about 400 MB each for spaCy workers).
-    Elsewhere this does nothing.
+    ``parent``: the pid the worker was started by; when the current parent is another one, that
+    parent is already gone and the worker exits at once. Elsewhere this does nothing.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
