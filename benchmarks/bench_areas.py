@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_pipeline import AREA_HEADER, area_row, bertopic_row
+from bench_pipeline import AREA_HEADER, area_method_rows
 from corpus_slice import load_topical_slice
 from results_md import write_block
 
-from pipeline.areas import AreaParams, find_areas
 from pipeline.embed import EmbedParams, embedding_text, load_embedder
 from pipeline.enrich import Enricher, EnrichParams
 
@@ -56,14 +54,7 @@ def main() -> None:
         progress=True,
     )
     vectors = embedder.encode(embedding_text(items, ep.max_chars))
-    rows = []
-    for method in ("agglomerative", "leiden"):
-        start = time.perf_counter()
-        labels, areas = find_areas(vectors, items, AreaParams(method=method), seed=20251)
-        rows.append(area_row(method, labels, areas, time.perf_counter() - start))
-        print(rows[-1], flush=True)
-    rows.append(bertopic_row(vectors, items))
-    print(rows[-1], flush=True)
+    rows = area_method_rows(vectors, items)
     bodies = items["body"].value_counts().to_dict()
     table = "\n".join(
         [

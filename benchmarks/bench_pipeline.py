@@ -144,6 +144,19 @@ def area_row(name: str, labels: np.ndarray, areas: pd.DataFrame, seconds: float)
     )
 
 
+def area_method_rows(vectors: np.ndarray, items: pd.DataFrame) -> list[str]:
+    """One table row per area method (agglomerative, Leiden) and BERTopic, same vectors."""
+    rows = []
+    for method in ("agglomerative", "leiden"):
+        start = time.perf_counter()
+        labels, areas = find_areas(vectors, items, AreaParams(method=method), seed=20251)
+        rows.append(area_row(method, labels, areas, time.perf_counter() - start))
+        print(rows[-1], flush=True)
+    rows.append(bertopic_row(vectors, items))
+    print(rows[-1], flush=True)
+    return rows
+
+
 def bertopic_row(vectors: np.ndarray, items: pd.DataFrame) -> str:
     try:
         from bertopic import BERTopic
@@ -242,14 +255,7 @@ def main() -> None:
         ]
     )
 
-    area_rows = []
-    for method in ("agglomerative", "leiden"):
-        start = time.perf_counter()
-        labels, areas = find_areas(vectors, items, AreaParams(method=method), seed=20251)
-        area_rows.append(area_row(method, labels, areas, time.perf_counter() - start))
-        print(area_rows[-1], flush=True)
-    area_rows.append(bertopic_row(vectors, items))
-    print(area_rows[-1], flush=True)
+    area_rows = area_method_rows(vectors, items)
     areas_table = "\n".join(
         [
             f"Same {n_items:,} items and vectors (new path, cold run), default `[areas]` "
