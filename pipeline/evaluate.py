@@ -534,8 +534,10 @@ def _committee_cv(
     return cv, model.version, notes
 
 
-# Outputs of the stages a baseline reruns (match, rank, overlaps, committee pairs).
-_RERUN = ("candidates", "ranked_pairs", "pairs", "overlaps", "committee_pairs")
+# The stages a baseline reruns; their outputs are dropped from the pipeline's data so the graph
+# runs them again with the overlay (derived from the graph, so a new stage cannot be missed).
+_BASELINE_STAGES = ("match", "rank", "overlaps", "committee pairs")
+_RERUN = tuple(o for s in PIPELINE.stages if s.name in _BASELINE_STAGES for o in s.outputs)
 
 
 def evaluate_corpus(
