@@ -202,7 +202,9 @@ def _leiden(
         leidenalg.CPMVertexPartition,
         weights="weight",
         resolution_parameter=resolution,
-        n_iterations=-1,  # until no move improves it: the result does not depend on a budget
+        # leidenalg's default budget. Until convergence (-1) took 91 s instead of 15 s on the
+        # 45,000-item corpus for 0.3 % more CPM quality and the same largest area (62 items).
+        n_iterations=2,
         seed=seed,
     )
     membership = np.asarray(partition.membership)

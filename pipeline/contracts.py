@@ -143,6 +143,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "itu_url",
     "other_url",
     "semantic",
+    "semantic_local",
     "lexical",
     "title",
     "explicit",

@@ -358,6 +358,7 @@ def _rank(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
         committees=data["committees"],
         match_params=config.match,
         lexical=cands.lexical,
+        hubness=cands.hubness,
     )
     if not pairs.empty:
         pairs = pairs.assign(area=pair_area(pairs, data["items"], data["item_area"]))

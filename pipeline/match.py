@@ -39,6 +39,7 @@ __all__ = [
     "candidate_pairs",
     "cross_body_neighbours",
     "evidence_candidates",
+    "hubness",
     "lexical_matrix",
     "lexical_neighbours",
     "match_candidates",
@@ -326,6 +327,27 @@ def evidence_candidates(items: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["itu_index", "other_index"], dtype=np.int64)
 
 
+def hubness(neighbours: pd.DataFrame, n: int, k: int) -> np.ndarray:
+    """(n,) float32: each item's mean cosine to its ``k`` nearest items of the other side.
+
+    ``neighbours`` is :func:`cross_body_neighbours`' frame for the same ``k``: it holds every
+    item's exact top-k in the other side (plus pairs found from the other direction, which
+    rank below them), so the k largest cosines per item are its top-k. A *hub* (a text close
+    to everything across the divide: boilerplate such as PICS proformas, broad vocabularies)
+    has a high value; items with no neighbour get 0.
+    """
+    out = np.zeros(n, dtype=np.float32)
+    if neighbours.empty or k <= 0:
+        return out
+    sims = neighbours["semantic"].to_numpy(np.float32)
+    for column in ("itu_index", "other_index"):
+        frame = pd.DataFrame({"item": neighbours[column].to_numpy(), "sim": sims})
+        frame = frame.sort_values(["item", "sim"], ascending=[True, False], kind="mergesort")
+        top = frame.groupby("item", sort=False).head(k).groupby("item")["sim"].mean()
+        out[top.index.to_numpy()] = top.to_numpy(np.float32)
+    return out
+
+
 def candidate_pairs(
     items: pd.DataFrame,
     vectors: np.ndarray,
@@ -333,18 +355,22 @@ def candidate_pairs(
     *,
     lexical: sp.spmatrix | None = None,
     include_declared: bool = True,
+    semantic: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Union of semantic, lexical and (unless hidden) declared/explicit candidates.
 
     ``vectors``: (n, d) L2-normalised rows in item order; ``lexical``: a precomputed TF-IDF
-    matrix (:func:`lexical_matrix`), built here when ``None``. Returns ``itu_index``,
+    matrix (:func:`lexical_matrix`), built here when ``None``; ``semantic``: precomputed
+    :func:`cross_body_neighbours` for ``params.top_k``. Returns ``itu_index``,
     ``other_index`` (int64), sorted, without duplicates; every pair has one ITU-T side and one
     ISO/IEC/ISO-IEC side.
     """
     mp = params or MatchParams()
     bodies = str_col(items, "body").tolist()
     columns = ["itu_index", "other_index"]
-    frames = [cross_body_neighbours(vectors, bodies, mp.top_k, mp.block_size)[columns]]
+    if semantic is None:
+        semantic = cross_body_neighbours(vectors, bodies, mp.top_k, mp.block_size)
+    frames = [semantic[columns]]
     if mp.lexical_top_k > 0:
         lex = lexical if lexical is not None else lexical_matrix(items, mp)
         if lex.shape[1] > 0:
@@ -361,11 +387,13 @@ class Candidates:
     """What match hands to rank: the candidate pairs and the TF-IDF matrix they were found with.
 
     ``pairs``: ``itu_index``, ``other_index`` (row positions in the items), sorted;
-    ``lexical``: (n_items, n_terms) sparse TF-IDF, rows L2-normalised (rank reuses it).
+    ``lexical``: (n_items, n_terms) sparse TF-IDF, rows L2-normalised (rank reuses it);
+    ``hubness``: (n_items,) float32 from :func:`hubness` (``None``: not measured).
     """
 
     pairs: pd.DataFrame
     lexical: sp.csr_matrix
+    hubness: np.ndarray | None = None
 
 
 def match_candidates(
@@ -382,5 +410,10 @@ def match_candidates(
     if vectors.shape[0] != len(items):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(items)} items")
     lex = lexical_matrix(items, mp)
-    pairs = candidate_pairs(items, vectors, mp, lexical=lex, include_declared=include_declared)
-    return Candidates(pairs=pairs, lexical=lex)
+    bodies = str_col(items, "body").tolist()
+    semantic = cross_body_neighbours(vectors, bodies, mp.top_k, mp.block_size)
+    pairs = candidate_pairs(
+        items, vectors, mp, lexical=lex, include_declared=include_declared, semantic=semantic
+    )
+    hubs = hubness(semantic, len(items), mp.top_k)
+    return Candidates(pairs=pairs, lexical=lex, hubness=hubs)

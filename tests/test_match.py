@@ -10,6 +10,7 @@ from pipeline.match import (
     MatchParams,
     blocked_top_k,
     cross_body_neighbours,
+    hubness,
     lexical_matrix,
     lexical_neighbours,
     pair_cosine,
@@ -96,3 +97,15 @@ def test_shared_rare_term_brings_lexical_pair() -> None:
         pairs["lexical"],
         rtol=1e-5,
     )
+
+
+def test_hubness_is_the_mean_of_each_items_top_k_across_the_divide() -> None:
+    vectors = _random_unit(40, 8, 3)
+    bodies = ["ITU-T"] * 15 + ["ISO", "IEC", "ISO/IEC"] * 8 + ["ISO"]
+    k = 4
+    hubs = hubness(cross_body_neighbours(vectors, bodies, k, block_size=8), len(bodies), k)
+    sims = vectors @ vectors.T
+    itu = np.array([b == "ITU-T" for b in bodies])
+    for i in range(len(bodies)):
+        across = np.sort(sims[i, itu != itu[i]])[::-1][:k]
+        assert hubs[i] == pytest.approx(across.mean(), abs=1e-5)

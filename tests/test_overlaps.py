@@ -177,16 +177,17 @@ def test_categorise_precedence() -> None:
 
 
 def _pairs_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Ranked-pair rows ``(itu_ref, other_ref, sg, category, score)``."""
+    """Ranked-pair rows ``(itu_ref, other_ref, sg, category, score[, semantic_local])``
+    (``semantic_local`` 0.6 when not given: above the default floor)."""
     records = []
-    for n, (itu, other, sg, category, score) in enumerate(rows):
+    for n, (itu, other, sg, category, score, *local) in enumerate(rows):
         records.append(
             {c: "" for c in CANDIDATE_COLUMNS}
             | dict(pair_id=f"P-{n}", itu_uid=f"ITU-T:{itu}", other_uid=f"ISO:{other}",
                    itu_reference=itu, other_reference=other, other_body="ISO/IEC",
                    itu_committee=sg, itu_group="", category=category, score=score,
                    shared_keyphrases="image coding", reason="same topic", rank=n + 1,
-                   flagged=False)
+                   semantic_local=local[0] if local else 0.6, flagged=False)
         )  # fmt: skip
     return pd.DataFrame(records)
 
@@ -224,6 +225,22 @@ def test_flag_needs_the_score_and_a_place_under_the_study_group_cap() -> None:
     assert flagged == {"X.100", "X.101", "G.9806", "X.509"}
     assert overlaps.set_index("label").loc["X.102 ~ ISO/IEC 20002", "sg_rank"] == 3
     assert pairs["flagged"].dtype == bool
+
+
+def test_a_boilerplate_match_is_not_flagged_and_leaves_its_place_to_the_next() -> None:
+    # X.712 ~ ISO/IEC 8327-2 (two PICS proformas): high score, but the texts are close only to
+    # what every proforma is close to (low hub-corrected cosine).
+    rows = [
+        ("X.712", "ISO/IEC 8327-2:1996", "SG2", "new-overlap", 0.45, 0.30),
+        ("X.1051", "ISO/IEC 27017:2015", "SG2", "new-overlap", 0.40, 0.55),
+        ("X.509", "ISO/IEC 9594-8", "SG2", "common-text", 0.95, 0.10),
+    ]
+    params = OverlapParams(flag_min_score=0.12, flag_min_semantic_local=0.46, max_overlaps_per_sg=1)
+    pairs, overlaps = group_overlaps(_pairs_frame(rows), params)
+    assert set(pairs.loc[pairs["flagged"], "itu_reference"]) == {"X.1051", "X.509"}
+    by_label = overlaps.set_index("label")
+    assert not by_label.loc["X.712 ~ ISO/IEC 8327-2:1996", "flagged"]
+    assert by_label.loc["X.1051 ~ ISO/IEC 27017:2015", "sg_rank"] == 2
 
 
 def test_empty_pairs_give_empty_overlaps() -> None:

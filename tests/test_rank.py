@@ -9,6 +9,7 @@ import pytest
 from pipeline.contracts import CANDIDATE_COLUMNS, COMMITTEE_COLUMNS, pair_id
 from pipeline.match import MatchParams, match_candidates
 from pipeline.rank import RankParams, rank_candidate_pairs, rank_committee_pairs
+from pipeline.rank.signals import local_semantic
 from pipeline.schema import items_frame, normalize_item
 
 
@@ -122,6 +123,7 @@ def _ranked(
         committees=committees,
         match_params=match_params,
         lexical=cands.lexical,
+        hubness=cands.hubness,
     )
 
 
@@ -340,3 +342,25 @@ def test_committee_scope_similarity_adds_rows() -> None:
     # SG15 x IEC TC 86 (PON) has both pairs and a similar profile.
     row = with_scope[with_scope["committee_pair_id"] == "C-SG15|IEC TC 86"].iloc[0]
     assert row["scope_similarity"] > 0.5
+
+
+def test_a_pair_of_hubs_loses_what_their_neighbourhood_gives_every_pair() -> None:
+    # Same cosine 0.8: pair 0 joins two texts close to everything across the divide
+    # (boilerplate), pair 1 two texts that are close only to each other.
+    semantic = np.array([0.8, 0.8], dtype=np.float32)
+    hubs = np.array([0.75, 0.7, 0.4, 0.35], dtype=np.float32)
+    ii, oo = np.array([0, 2]), np.array([1, 3])
+    local = local_semantic(semantic, hubs, ii, oo, weight=1.0)
+    assert local[0] < local[1]
+    assert local.mean() == pytest.approx(0.8, abs=1e-6)  # centred: still on the cosine's scale
+    assert (local_semantic(semantic, hubs, ii, oo, weight=0.0) == semantic).all()
+    assert (local_semantic(semantic, None, ii, oo, weight=1.0) == semantic).all()
+
+
+def test_hub_correction_off_ranks_by_the_plain_cosine() -> None:
+    items, vectors = _items()
+    off = _ranked(items, vectors, RankParams(hub_correction=0.0))
+    assert (off["semantic_local"] == off["semantic"]).all()
+    on = _ranked(items, vectors)
+    assert on["semantic_local"].between(0, 1).all()
+    assert (on["semantic_local"] != on["semantic"]).any()

@@ -73,6 +73,7 @@ CANDIDATE_COLUMNS: tuple[ColumnSpec, ...] = (
     _spec("revision_out_of_step", "Revision out of step", "bool", 10),
     _spec("shared_keyphrases", "Shared keyphrases", "wrap", 30),
     _spec("semantic", "Semantic", "float", 9),
+    _spec("semantic_local", "Semantic (local)", "float", 9),
     _spec("lexical", "Lexical", "float", 9),
     _spec("explicit", "Explicit", "float", 9),
     _spec("activity", "Activity", "float", 9),

@@ -65,7 +65,9 @@ CATEGORY_TEXT: dict[str, str] = {
 
 SCORE_TEXT = (
     "Each candidate pair gets signals between 0 and 1: Semantic (meaning of title and text, "
-    "sentence embeddings), Lexical (shared keyphrases), Explicit (one side cites the other's "
+    "sentence embeddings; Semantic (local) is the same less what both texts share with "
+    "everything on the other side, such as boilerplate, and a new overlap is flagged only "
+    "when it is high enough), Lexical (shared keyphrases), Explicit (one side cites the other's "
     "standard or committee), Activity (both sides still being developed, early stages count "
     "more) and Recency (recent changes). The score is their weighted sum (weights under "
     "Parameters, table 'rank'); Reason names the signals that drove it. A committee pair "

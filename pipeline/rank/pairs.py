@@ -16,6 +16,7 @@ from pipeline.rank.score import categorise, priority, score_pairs, text_similari
 from pipeline.rank.signals import (
     activity_signals,
     lexical_similarity,
+    local_semantic,
     recency,
     semantic_similarity,
     title_similarity,
@@ -131,6 +132,7 @@ def rank_candidate_pairs(
     committees: pd.DataFrame | None = None,
     match_params: MatchParams | None = None,
     lexical: sp.spmatrix | None = None,
+    hubness: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Score, categorise and rank candidate pairs.
 
@@ -138,7 +140,8 @@ def rank_candidate_pairs(
     L2-normalised, row i = item i. ``candidates``: ``itu_index``/``other_index`` pairs from
     the match stage (:func:`pipeline.match.match_candidates`). ``committees``: committee
     records (ISO committees that declare ITU as a liaison). ``lexical``: the match stage's
-    TF-IDF matrix (rebuilt from ``items`` when ``None``). ``match_params`` gives the floors
+    TF-IDF matrix (rebuilt from ``items`` when ``None``). ``hubness``: (n,) per-item hubness
+    from match (``None``: no hub correction). ``match_params`` gives the floors
     below which a pair with no evidence is dropped.
 
     Returns one row per pair with :data:`~pipeline.contracts.CANDIDATE_COLUMNS`, sorted by
@@ -157,13 +160,14 @@ def rank_candidate_pairs(
     lex = lexical if lexical is not None else lexical_matrix(items, mp)
 
     semantic = semantic_similarity(vectors, ii, oo)
+    local = local_semantic(semantic, hubness, ii, oo, p.hub_correction)
     lexical_sig = lexical_similarity(lex, ii, oo)
     title_sig = title_similarity(items, ii, oo) if p.w_title > 0 else np.zeros(len(ii), np.float32)
     ev = _no_evidence(len(ii)) if p.hide_declared else pair_evidence(items, ii, oo, committees)
     a_i, a_o, activity, early = activity_signals(items, ii, oo)
     rec = recency(items, ii, oo, p.recency_half_life_years, p.reference_date)
 
-    similarity = text_similarity(semantic, lexical_sig, title_sig, ev.explicit, p)
+    similarity = text_similarity(local, lexical_sig, title_sig, ev.explicit, p)
     category, out_of_step, evidence = _categories(items, ii, oo, ev, title_sig, (a_i, a_o), p)
     score = score_pairs(similarity, priority(activity, rec, early, p), category, out_of_step, p)
 
@@ -171,6 +175,7 @@ def rank_candidate_pairs(
     frame = pd.DataFrame(_side_columns(items, ii[idx], oo[idx]))
     frame = frame.assign(
         semantic=np.round(semantic[idx].astype(np.float64), 4),
+        semantic_local=np.round(local[idx].astype(np.float64), 4),
         lexical=np.round(lexical_sig[idx].astype(np.float64), 4),
         title=np.round(title_sig[idx].astype(np.float64), 4),
         explicit=ev.explicit[idx].astype(np.float64),

@@ -23,6 +23,12 @@ class RankParams:
     - ``semantic_floor`` (0.3), ``semantic_ceiling`` (1.0): MiniLM cosines below 0.3 are noise;
       no saturation at the top, so near-identical texts still differ.
     - ``lexical_ceiling`` (1.0): TF-IDF cosine that counts as a full match.
+    - ``hub_correction`` (1.0): the mix reads ``semantic_local = semantic - hub_correction *
+      ((h_itu + h_other) / 2 - mean h)``, where ``h`` is an item's mean cosine to its top-k
+      across the divide (match's ``hubness``). At 1.0 this is CSLS (cross-domain similarity
+      local scaling, Conneau et al. 2018) shifted to the cosine's scale: a pair of texts that
+      are close to everything (PICS proformas, vocabularies, "information security" in
+      general) loses what its neighbourhood gives every pair. 0 = the plain cosine.
 
     Priority multiplier = ``(1 + w_activity*activity + w_recency*recency + early_stage_bonus*
     early) / (1 + w_activity + w_recency + early_stage_bonus)``, in (0, 1]:
@@ -58,6 +64,7 @@ class RankParams:
     semantic_floor: float = 0.3
     semantic_ceiling: float = 1.0
     lexical_ceiling: float = 1.0
+    hub_correction: float = 1.0
     w_activity: float = 0.3
     w_recency: float = 0.1
     recency_half_life_years: float = 5.0

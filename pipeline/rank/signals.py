@@ -19,6 +19,7 @@ from pipeline.utils.frames import str_col
 __all__ = [
     "activity_signals",
     "lexical_similarity",
+    "local_semantic",
     "recency",
     "semantic_similarity",
     "title_similarity",
@@ -28,6 +29,27 @@ __all__ = [
 def semantic_similarity(vectors: np.ndarray, ii: np.ndarray, oo: np.ndarray) -> np.ndarray:
     """Embedding cosine of each pair, clipped at 0. ``vectors``: (n, d) L2-normalised."""
     return np.clip(pair_cosine(vectors, ii, oo), 0.0, 1.0)
+
+
+def local_semantic(
+    semantic: np.ndarray,
+    hubs: np.ndarray | None,
+    ii: np.ndarray,
+    oo: np.ndarray,
+    weight: float,
+) -> np.ndarray:
+    """``semantic - weight * ((hubs[ii] + hubs[oo]) / 2 - mean hub)`` clipped to 0..1, (m,).
+
+    ``hubs``: (n,) per-item hubness (:func:`pipeline.match.hubness`); the mean is taken over
+    items that have one (> 0), so the corrected values stay on the cosine's scale. ``None`` or
+    ``weight == 0`` returns ``semantic`` unchanged.
+    """
+    if hubs is None or weight == 0 or len(semantic) == 0:
+        return semantic
+    measured = hubs[hubs > 0]
+    centre = float(measured.mean()) if len(measured) else 0.0
+    local = semantic - weight * ((hubs[ii] + hubs[oo]) / 2 - centre)
+    return np.clip(local, 0.0, 1.0).astype(np.float32)
 
 
 def lexical_similarity(lexical: sp.spmatrix, ii: np.ndarray, oo: np.ndarray) -> np.ndarray:
