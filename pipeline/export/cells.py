@@ -2,6 +2,8 @@
 
 Every string that can come from a source goes through :func:`as_text` (``safe_cell``), so the
 workbook and the CSV twins never carry a formula, a control character or an over-long cell.
+Whole columns go through :func:`by_distinct`: committees, stages, titles and reasons repeat from
+row to row, so each distinct string is cleaned once and the result shared by its rows.
 """
 
 from __future__ import annotations
@@ -9,24 +11,29 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from pipeline.utils.safety import MAX_CELL_CHARS, safe_cell
+from pipeline.utils.safety import MAX_CELL_CHARS, is_inert, safe_cell, safe_url
 
 __all__ = [
     "as_bool",
     "as_date",
     "as_number",
     "as_text",
+    "by_distinct",
     "is_missing",
     "join_list",
     "safe_frame",
+    "safe_urls",
+    "text_column",
 ]
+
+T = TypeVar("T")
 
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
 
@@ -127,9 +134,51 @@ def as_date(value: Any) -> dt.date | dt.datetime | str | None:
         return as_text(text)
 
 
+def by_distinct(
+    values: pd.Series | np.ndarray, convert: Callable[[Any], T], missing: T
+) -> np.ndarray | None:
+    """``[convert(v) for v in values]`` with ``missing`` for None/NaN, calling ``convert`` once
+    per distinct string (an object array, in order); ``None`` unless every present value is a
+    string, so the caller converts cell by cell (lists, numbers and mixed columns)."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    codes, uniques = pd.factorize(values)
+    converted = [convert(v) for v in np.asarray(uniques, dtype=object).tolist()]
+    converted.append(missing)  # factorize codes a missing value -1
+    return np.fromiter(converted, dtype=object, count=len(converted))[codes]
+
+
+def _distinct_text(value: str, max_chars: int = MAX_CELL_CHARS) -> str:
+    """:func:`as_text` of one distinct string of a column (most are inert already)."""
+    return value if type(value) is str and is_inert(value, max_chars) else as_text(value, max_chars)
+
+
+def text_column(values: pd.Series | np.ndarray, max_chars: int = MAX_CELL_CHARS) -> np.ndarray:
+    """:func:`as_text` of every value (an object array), each distinct string cleaned once."""
+    done = by_distinct(values, lambda v: _distinct_text(v, max_chars), "")
+    if done is not None:
+        return done
+    return _object_array([as_text(v, max_chars) for v in values])
+
+
+def safe_urls(values: pd.Series | np.ndarray) -> np.ndarray:
+    """``safe_url`` of every value (an object array; ``""`` for missing values and for any URL
+    that is not a body page), each distinct URL checked once."""
+    done = by_distinct(values, lambda v: safe_url(str(v)), "")
+    if done is not None:
+        return done
+    return _object_array([safe_url("" if is_missing(v) else str(v)) for v in values])
+
+
+def _object_array(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for the CSV twins: text and list columns through :func:`as_text`; numbers,
-    booleans and dates kept as they are."""
+    booleans and dates kept as they are (also in an object column)."""
     out = frame.copy()
     for column in out.columns:
         series = out[column]
@@ -139,7 +188,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             or pd.api.types.is_datetime64_any_dtype(series)
         ):
             continue
-        out[column] = [_csv_value(v) for v in series]
+        done = by_distinct(series, _distinct_text, "")
+        out[column] = done if done is not None else [_csv_value(v) for v in series]
     return out
 
 

@@ -7,18 +7,20 @@ programs, not spreadsheets.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.contracts import AREA_COLUMNS, CANDIDATE_COLUMNS, COMMITTEE_COLUMNS, TRIAGE_COLUMNS
-from pipeline.export.cells import is_missing, safe_frame
+from pipeline.export.cells import is_missing, safe_frame, safe_urls
 from pipeline.utils.io import atomic_path
-from pipeline.utils.safety import safe_url
 
 __all__ = [
     "AREA_CONTRACT",
@@ -52,7 +54,7 @@ def body_urls_only(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in frame.columns:
         if str(column).endswith("url"):
-            frame[column] = [safe_url("" if is_missing(v) else str(v)) for v in frame[column]]
+            frame[column] = safe_urls(frame[column])
     return frame
 
 
@@ -61,8 +63,79 @@ def write_csv(path: Path, frame: pd.DataFrame, contract: tuple[str, ...] = ()) -
     a body page or empty."""
     table = safe_frame(body_urls_only(contract_order(frame, contract)))
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        if not _write_csv_columns(tmp, table):
+            table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return Path(path)
+
+
+def _quote_chars() -> tuple[str, ...]:
+    """The characters that make the ``csv`` module quote a field, as pandas' ``to_csv`` calls it
+    (comma, quote, the line terminator)."""
+    chars = []
+    for char in (",", '"', "\n", "\r"):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(
+            ["a" + char, ""]
+        )
+        if buffer.getvalue().startswith('"'):
+            chars.append(char)
+    return tuple(chars)
+
+
+_QUOTE_CHARS = _quote_chars()
+_CSV_ROWS_PER_WRITE = 20_000
+
+
+def _csv_text(series: pd.Series) -> pa.Array | None:
+    """The fields of one column as ``to_csv`` writes them, before quoting: numbers and flags as
+    NumPy prints them (NaN empty), text as it is; ``None`` for any other column."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return pa.array(series.to_numpy().astype(str).astype(object), type=pa.string())
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        # Scores repeat: print each distinct bit pattern once (so -0.0 stays apart from 0.0).
+        values = series.to_numpy()
+        codes, bits = pd.factorize(values.view(f"i{dtype.itemsize}"))
+        text = bits.view(dtype).astype(str).astype(object)[codes]
+        text[np.isnan(values)] = ""
+        return pa.array(text, type=pa.string())
+    if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
+        return None
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    return pa.array(values, type=pa.string())
+
+
+def _csv_quoted(text: pa.Array) -> pa.Array:
+    """``text`` with each field that holds a comma, quote or newline quoted (quotes doubled)."""
+    needs = pa.array(np.zeros(len(text), dtype=bool))
+    for char in _QUOTE_CHARS:
+        needs = pc.or_(needs, pc.match_substring(text, char))
+    if not pc.any(needs).as_py():
+        return text
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, text)
+
+
+def _write_csv_columns(path: Path, table: pd.DataFrame) -> bool:
+    """Write ``table`` as ``to_csv(index=False, lineterminator="\n")`` would, byte for byte, a
+    column at a time (pyarrow) instead of a cell at a time; ``False`` (nothing written) for a
+    table it does not cover: empty, a single column, labels or values other than text, plain
+    numbers and flags."""
+    labels = list(table.columns)
+    if len(table) == 0 or len(labels) < 2 or not all(type(c) is str for c in labels):
+        return False
+    fields = [_csv_text(table.iloc[:, i]) for i in range(len(labels))]
+    if any(f is None for f in fields):
+        return False
+    header = _csv_quoted(pa.array(labels, type=pa.string())).to_pylist()
+    lines = pc.binary_join_element_wise(*[_csv_quoted(f) for f in fields], ",")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(header) + "\n")
+        for start in range(0, len(lines), _CSV_ROWS_PER_WRITE):
+            handle.write("\n".join(lines.slice(start, _CSV_ROWS_PER_WRITE).to_pylist()) + "\n")
+    return True
 
 
 def _is_listlike(value: Any) -> bool:
@@ -75,7 +148,7 @@ def _parquet_column(series: pd.Series) -> pd.Series:
     present = [v for v in values if not is_missing(v)]
     if present and all(_is_listlike(v) for v in present):
         return pd.Series(
-            [[str(x) for x in v] if _is_listlike(v) else None for v in values],
+            [list(map(str, v)) if _is_listlike(v) else None for v in values],
             index=series.index,
             dtype=object,
         )

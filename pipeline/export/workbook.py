@@ -8,11 +8,13 @@ written only to the bodies' own pages (``is_body_url``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -22,11 +24,19 @@ from xlsxwriter.worksheet import Worksheet
 from pipeline import contracts
 from pipeline.contracts import SHORT_LIST_CATEGORIES, candidate_sheet_mask
 from pipeline.export import columns as cols
-from pipeline.export.cells import as_bool, as_date, as_number, as_text, is_missing
+from pipeline.export.cells import (
+    as_bool,
+    as_date,
+    as_number,
+    as_text,
+    by_distinct,
+    is_missing,
+    safe_urls,
+    text_column,
+)
 from pipeline.export.readme import readme_rows
 from pipeline.results import RunResult
 from pipeline.utils.io import atomic_path
-from pipeline.utils.safety import safe_url
 
 __all__ = ["SHEETS", "candidate_sheet_rows", "short_list", "write_workbook"]
 
@@ -110,79 +120,123 @@ class Formats:
         }.get(kind, self.text)
 
 
-class LinkBudget:
-    """Counts hyperlinks on one sheet; past Excel's limit, cells are written as plain text."""
-
-    def __init__(self, limit: int = MAX_LINKS_PER_SHEET) -> None:
-        self.left = limit
-
-    def take(self) -> bool:
-        if self.left <= 0:
-            return False
-        self.left -= 1
-        return True
+# One cell to write: (writer, value, format), the writer a key of :func:`_writers`; ``None``
+# leaves the cell empty.
+Cell = tuple[str, Any, Format] | None
+_NUMBER_KINDS = ("int", "float", "score")
 
 
-# --- cells -----------------------------------------------------------------------------------
-
-
-def write_link(
-    sheet: Worksheet,
-    row: int,
-    col: int,
-    text: str,
-    url: Any,
-    formats: Formats,
-    budget: LinkBudget,
-) -> None:
-    """``text`` linked to ``url`` when it is a body page; plain (inert) text otherwise."""
-    target = safe_url(str(url)) if not is_missing(url) else ""
-    if target and len(target) <= MAX_URL_CHARS and budget.take():
-        # The display string is ours (safe_cell'd), so a hostile title cannot become a formula.
-        sheet.write_url(row, col, target, formats.link, string=text or "page")
-    elif text:
-        sheet.write_string(row, col, text, formats.wrap)
-
-
-def write_value(
-    sheet: Worksheet,
-    row: int,
-    col: int,
-    spec: cols.ColumnSpec,
-    record: dict[str, Any],
-    formats: Formats,
-    budget: LinkBudget,
-) -> None:
-    """Write one cell by its column kind; missing values leave the cell empty."""
-    value = record.get(spec.key)
-    kind = spec.kind
-    if kind == "link":
-        write_link(sheet, row, col, as_text(value), record.get(spec.url_key), formats, budget)
-        return
-    if kind in ("int", "float", "score"):
+def cell_for(value: Any, kind: str, formats: Formats) -> Cell:
+    """The cell a value of a non-link column of ``kind`` becomes; missing values none."""
+    if kind in _NUMBER_KINDS:
         number = as_number(value)
         if number is not None:
-            sheet.write_number(row, col, number, formats.for_kind(kind))
-        elif not is_missing(value) and as_text(value):
-            sheet.write_string(row, col, as_text(value), formats.text)
-        return
+            return ("number", number, formats.for_kind(kind))
+        text = "" if is_missing(value) else as_text(value)
+        return ("string", text, formats.text) if text else None
     if kind == "bool":
         flag = as_bool(value)
-        if flag is not None:
-            sheet.write_boolean(row, col, flag, formats.bool)
-        return
+        return None if flag is None else ("boolean", flag, formats.bool)
     if kind == "date":
         date = as_date(value)
         if isinstance(date, dt.datetime):
-            sheet.write_datetime(row, col, date, formats.datetime)
-        elif isinstance(date, dt.date):
-            sheet.write_datetime(row, col, date, formats.date)
-        elif date:
-            sheet.write_string(row, col, date, formats.text)
-        return
+            return ("datetime", date, formats.datetime)
+        if isinstance(date, dt.date):
+            return ("datetime", date, formats.date)
+        return ("string", date, formats.text) if date else None
     text = as_text(value)
-    if text:
-        sheet.write_string(row, col, text, formats.for_kind(kind))
+    return ("string", text, formats.for_kind(kind)) if text else None
+
+
+def column_values(frame: pd.DataFrame, key: str) -> pd.Series:
+    """Column ``key`` of ``frame`` (the last one of that name), all ``None`` when it has none."""
+    if not key or key not in frame.columns:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    column = frame[key]
+    return column.iloc[:, -1] if isinstance(column, pd.DataFrame) else column
+
+
+def column_cells(values: pd.Series, kind: str, formats: Formats) -> list[Cell] | np.ndarray:
+    """:func:`cell_for` of every value, in row order: numbers and flags straight from a numeric
+    or boolean column, text columns once per distinct string (``cells.by_distinct``), anything
+    else cell by cell."""
+    array = values.to_numpy()
+    if kind in _NUMBER_KINDS and array.dtype.kind in "iuf":
+        fmt = formats.for_kind(kind)
+        return [
+            ("number", v, fmt) if math.isfinite(v) else cell_for(v, kind, formats)
+            for v in array.tolist()
+        ]
+    if kind == "bool" and array.dtype == np.bool_:
+        return [("boolean", v, formats.bool) for v in array.tolist()]
+    done = by_distinct(values, lambda v: cell_for(v, kind, formats), None)
+    if done is not None:
+        return done
+    return [cell_for(v, kind, formats) for v in values.tolist()]
+
+
+def link_cells(
+    frame: pd.DataFrame, specs: list[cols.ColumnSpec], formats: Formats
+) -> dict[int, list[Cell]]:
+    """The link columns' cells by column index: the text linked to its URL when that is a body
+    page no longer than Excel allows, while the sheet's hyperlink budget lasts (counted row by
+    row, left to right); plain (inert) text otherwise."""
+    links = {col: spec for col, spec in enumerate(specs) if spec.kind == "link"}
+    texts = {col: text_column(column_values(frame, s.key)) for col, s in links.items()}
+    targets = {col: safe_urls(column_values(frame, s.url_key)) for col, s in links.items()}
+    if not links:
+        return {}
+    eligible = np.column_stack(
+        [
+            np.fromiter((0 < len(t) <= MAX_URL_CHARS for t in targets[c]), bool, len(frame))
+            for c in links
+        ]
+    )
+    granted = eligible & (
+        np.cumsum(eligible.ravel()).reshape(eligible.shape) <= MAX_LINKS_PER_SHEET
+    )
+    out: dict[int, list[Cell]] = {}
+    for j, col in enumerate(links):
+        # The display string is ours (safe_cell'd), so a hostile title cannot become a formula.
+        out[col] = [
+            ("url", (target, text or "page"), formats.link)
+            if ok
+            else (("string", text, formats.wrap) if text else None)
+            for text, target, ok in zip(texts[col], targets[col], granted[:, j], strict=True)
+        ]
+    return out
+
+
+def _writers(sheet: Worksheet) -> dict[str, Callable[[int, int, Any, Format], Any]]:
+    """The sheet's write methods by the names :data:`Cell` uses."""
+
+    def url(row: int, col: int, value: tuple[str, str], fmt: Format) -> None:
+        sheet.write_url(row, col, value[0], fmt, string=value[1])
+
+    return {
+        "string": sheet.write_string,
+        "number": sheet.write_number,
+        "boolean": sheet.write_boolean,
+        "datetime": sheet.write_datetime,
+        "url": url,
+    }
+
+
+def write_cells(
+    sheet: Worksheet, frame: pd.DataFrame, specs: list[cols.ColumnSpec], formats: Formats
+) -> None:
+    """Every row of ``frame`` below the header, in row order, each cell by its column kind."""
+    columns: list[Any] = [
+        None if s.kind == "link" else column_cells(column_values(frame, s.key), s.kind, formats)
+        for s in specs
+    ]
+    for col, cells in link_cells(frame, specs, formats).items():
+        columns[col] = cells
+    write = _writers(sheet)
+    for row, cells in enumerate(zip(*columns, strict=True), start=1):
+        for col, cell in enumerate(cells):
+            if cell is not None:
+                write[cell[0]](row, col, cell[1], cell[2])
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -201,23 +255,20 @@ def write_table(
     ``highlight_key`` column is TRUE get a fill."""
     specs = list(specs)
     sheet = workbook.add_worksheet(name)
-    budget = LinkBudget()
     for col, spec in enumerate(specs):
         sheet.set_column(col, col, spec.width, formats.for_kind(spec.kind))
         sheet.write_string(0, col, spec.header, formats.header)
-    records = frame.to_dict("records")
-    for row, record in enumerate(records, start=1):
-        for col, spec in enumerate(specs):
-            write_value(sheet, row, col, spec, record, formats, budget)
-    last_row = max(len(records), 1)
+    write_cells(sheet, frame, specs, formats)
+    n_rows = len(frame)
+    last_row = max(n_rows, 1)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, last_row, max(len(specs) - 1, 0))
     for col, spec in enumerate(specs):
-        if spec.kind == "score" and records:
+        if spec.kind == "score" and n_rows:
             sheet.conditional_format(
                 1,
                 col,
-                len(records),
+                n_rows,
                 col,
                 {
                     "type": "3_color_scale",
@@ -242,12 +293,12 @@ def write_table(
                 },
             )
     keys = [s.key for s in specs]
-    if highlight_key in keys and records:
+    if highlight_key in keys and n_rows:
         letter = xl_col_to_name(keys.index(highlight_key))
         sheet.conditional_format(
             1,
             0,
-            len(records),
+            n_rows,
             len(specs) - 1,
             {"type": "formula", "criteria": f"=${letter}2=TRUE", "format": formats.highlight},
         )
