@@ -168,6 +168,32 @@ class _AfterFork:
 _AFTER_FORK = _AfterFork()
 
 
+def _fork_signals() -> list[signal.Signals]:
+    return [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+
+def _block_before_fork() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, _fork_signals())
+
+
+def _unblock_in_parent() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _fork_signals())
+
+
+def _default_in_child() -> None:
+    # A SIGTERM that reaches a child before it drops the parent's handler (terminate() on a
+    # worker still starting) would raise Interrupted inside the fork machinery and leave a
+    # half-started worker that the pool waits on forever. Blocked across fork, it stays
+    # pending until here, where the default action ends the child.
+    try:
+        for signum in _fork_signals():
+            signal.signal(signum, signal.SIG_DFL)
+    except ValueError:  # not the child's main thread (CPython makes the forking thread main)
+        pass
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _fork_signals())
+
+
 def _stop_workers() -> None:
     """Terminate this process's multiprocessing children (pool workers) now."""
     for child in multiprocessing.active_children():
@@ -186,6 +212,11 @@ def stop_on_signals() -> Iterator[None]:
     if not _AFTER_FORK.installed:
         # multiprocessing runs these in each child it forks (ProcessPoolExecutor, nlp.pipe).
         multiprocessing.util.register_after_fork(_AFTER_FORK, _AFTER_FORK)
+        os.register_at_fork(
+            before=_block_before_fork,
+            after_in_parent=_unblock_in_parent,
+            after_in_child=_default_in_child,
+        )
         _AFTER_FORK.installed = True
     if threading.current_thread() is not threading.main_thread():
         yield
