@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from pipeline.utils.safety import MAX_CELL_CHARS, is_inert, safe_cell, safe_url
+from pipeline.utils.safety import MAX_CELL_CHARS, safe_cell, safe_url
 
 __all__ = [
     "as_bool",
@@ -148,14 +148,10 @@ def by_distinct(
     return np.fromiter(converted, dtype=object, count=len(converted))[codes]
 
 
-def _distinct_text(value: str, max_chars: int = MAX_CELL_CHARS) -> str:
-    """:func:`as_text` of one distinct string of a column (most are inert already)."""
-    return value if type(value) is str and is_inert(value, max_chars) else as_text(value, max_chars)
-
-
 def text_column(values: pd.Series | np.ndarray, max_chars: int = MAX_CELL_CHARS) -> np.ndarray:
     """:func:`as_text` of every value (an object array), each distinct string cleaned once."""
-    done = by_distinct(values, lambda v: _distinct_text(v, max_chars), "")
+    # Distinct strings need no cache: safe_cell itself returns an inert one as it is.
+    done = by_distinct(values, lambda v: safe_cell(v, max_chars), "")
     if done is not None:
         return done
     return _object_array([as_text(v, max_chars) for v in values])
@@ -188,7 +184,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             or pd.api.types.is_datetime64_any_dtype(series)
         ):
             continue
-        done = by_distinct(series, _distinct_text, "")
+        done = by_distinct(series, safe_cell, "")
         out[column] = done if done is not None else [_csv_value(v) for v in series]
     return out
 

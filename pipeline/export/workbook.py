@@ -182,10 +182,10 @@ def link_cells(
     page no longer than Excel allows, while the sheet's hyperlink budget lasts (counted row by
     row, left to right); plain (inert) text otherwise."""
     links = {col: spec for col, spec in enumerate(specs) if spec.kind == "link"}
-    texts = {col: text_column(column_values(frame, s.key)) for col, s in links.items()}
-    targets = {col: safe_urls(column_values(frame, s.url_key)) for col, s in links.items()}
     if not links:
         return {}
+    texts = {col: text_column(column_values(frame, s.key)) for col, s in links.items()}
+    targets = {col: safe_urls(column_values(frame, s.url_key)) for col, s in links.items()}
     eligible = np.column_stack(
         [
             np.fromiter((0 < len(t) <= MAX_URL_CHARS for t in targets[c]), bool, len(frame))
