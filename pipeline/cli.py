@@ -133,7 +133,16 @@ def run(
             "under 'Unmatched decisions'); without it that is an error."
         ),
     ] = False,
-    cache_dir: Annotated[Path, typer.Option(help="Where embeddings are cached.")] = Path("models"),
+    cache_dir: Annotated[
+        Path, typer.Option(help="Where embeddings, enrichments and stage outputs are cached.")
+    ] = Path("models"),
+    stage_cache: Annotated[
+        bool,
+        typer.Option(
+            help="Read stages whose inputs, config and code are unchanged back from "
+            "<cache-dir>/stages instead of recomputing them."
+        ),
+    ] = True,
     split_by: Annotated[
         str | None,
         typer.Option(
@@ -169,6 +178,7 @@ def run(
         previous=previous,
         allow_unplaced_decisions=allow_unplaced_decisions,
         cache_dir=cache_dir,
+        stage_cache=stage_cache,
         split_by=split_by,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

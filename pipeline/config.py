@@ -228,6 +228,7 @@ RANGES: dict[str, Range] = {
     "overlaps.flag_min_score": Range(0.0, why="pair scores are mostly in 0..1"),
     "overlaps.flag_min_semantic_local": Range(0.0, 1.0, why="a cosine"),
     "overlaps.max_overlaps_per_sg": _COUNT,
+    "overlaps.max_overlaps_per_itu_item": _COUNT,
     "overlaps.n_keyphrases": Range(0),
     "committees.top_m": _COUNT,
     "committees.specificity_smoothing": Range(0.0, low_open=True, why="pseudo-counts"),

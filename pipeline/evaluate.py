@@ -29,7 +29,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.committees import canonical_committee
-from pipeline.graph import PIPELINE, Config, load_settings, run_record, seed_everything
+from pipeline.graph import (
+    PIPELINE,
+    Config,
+    load_settings,
+    open_stage_cache,
+    run_record,
+    seed_everything,
+)
 from pipeline.rank.committee_model import (
     CommitteeModel,
     fit_committee_model,
@@ -573,13 +580,11 @@ def evaluate_corpus(
     with timed(timings, "load", say):
         items, committees = load_corpus(corpus, limit, keep)
         items = hide_declared(items)
-    given: dict[str, Any] = {
-        "raw_items": items,
-        "raw_committees": committees,
-        "cache_dir": Path(cache_dir),
-    }
-    given.update({k: v for k, v in (("nlp", nlp), ("embedder", embedder)) if v is not None})
-    data = PIPELINE.run(given, cfg, timings=timings, progress=say)
+    given: dict[str, Any] = {"raw_items": items, "raw_committees": committees}
+    plugged = {"cache_dir": Path(cache_dir), "nlp": nlp, "embedder": embedder}
+    given.update({k: v for k, v in plugged.items() if v is not None})
+    cache = open_stage_cache(cache_dir)
+    data = PIPELINE.run(given, cfg, timings=timings, progress=say, cache=cache)
     pipeline_total = round(sum(timings.values()), 1)
     pairs, cps = data["pairs"], data["committee_pairs"]
     with timed(timings, "baselines", say):
@@ -616,7 +621,7 @@ def evaluate_corpus(
     )
     meta = {
         "command": command,
-        **run_record(cfg, data, timings),
+        **run_record(cfg, data, timings, cache),
         "counts": {"items": len(items), "candidate_pairs": len(pairs), "committee_pairs": len(cps)},
     }
     return evaluation, meta

@@ -15,13 +15,14 @@ This module wires the stages (like ``run``), so it may import any of them.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,10 @@ from pipeline.rank import (
     group_overlaps,
     rank_candidate_pairs,
     rank_committee_pairs,
+    title_only_uids,
 )
 from pipeline.triage import TriageParams
+from pipeline.utils.stage_cache import StageCache, content_key
 from pipeline.utils.timing import peak_rss_mb, timed
 
 __all__ = [
@@ -52,7 +55,9 @@ __all__ = [
     "RunParams",
     "Stage",
     "StageGraph",
+    "code_fingerprint",
     "load_settings",
+    "open_stage_cache",
     "run_record",
     "seed_everything",
     "versions",
@@ -168,12 +173,16 @@ def versions() -> dict[str, str]:
 
 
 def run_record(
-    config: Config, data: Mapping[str, Any], timings: dict[str, float]
+    config: Config,
+    data: Mapping[str, Any],
+    timings: dict[str, float],
+    cache: StageCache | None = None,
 ) -> dict[str, Any]:
     """What run.json records of a graph run, the same for ``run`` and ``evaluate-corpus``:
-    config, model (embedder, cache hits/misses, spaCy pipeline), seed, versions, timings and
-    peak memory (at the time of the call)."""
+    config, model (embedder, cache hits/misses, spaCy pipeline), seed, versions, timings,
+    which stages were read from the stage cache, and peak memory (at the time of the call)."""
     return {
+        "stage_cache": dict(cache.status) if cache is not None else {},
         "peak_rss_mb": peak_rss_mb(),
         "config": config.raw,
         "model": {**data.get("embed_info", {}), "spacy": data.get("nlp_info", {})},
@@ -196,6 +205,10 @@ class Stage:
 
     ``inputs`` must exist in ``data`` when the stage runs; ``optional`` inputs may be missing
     (injected models, caches); ``outputs`` are what the function returns, exactly.
+    ``reads`` names the config the stage may read: a table (``"rank"``) or one field of one
+    (``"rank.hide_declared"``); reading anything else raises :class:`GraphError`, so the stage
+    cache key, made of what is declared here, covers everything that decides the outputs.
+    ``untracked`` optional inputs do not change the outputs (where caches live, progress bars).
     """
 
     name: str
@@ -203,6 +216,74 @@ class Stage:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    untracked: tuple[str, ...] = ()
+
+    def settings(self, config: Config) -> tuple[tuple[str, str], ...]:
+        """``(entry, repr of its value)`` per ``reads`` entry: the config part of the cache key."""
+        out = []
+        for entry in self.reads:
+            table, _, name = entry.partition(".")
+            value = getattr(config, table)
+            out.append((entry, repr(getattr(value, name) if name else value)))
+        return tuple(out)
+
+
+class _ParamsView:
+    """Some fields of one Params table; any other field raises :class:`GraphError`."""
+
+    def __init__(self, stage: str, table: str, params: Any, fields: set[str]) -> None:
+        self._where, self._params, self._fields = f"stage {stage!r}", params, fields
+        self._table = table
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._fields:
+            raise GraphError(
+                f"{self._where} reads config {self._table}.{name}, which it does not declare"
+            )
+        return getattr(self._params, name)
+
+
+class _ConfigView:
+    """The config as one stage declared it (:attr:`Stage.reads`)."""
+
+    def __init__(self, stage: Stage, config: Config) -> None:
+        self._stage, self._config = stage, config
+        self._fields: dict[str, set[str]] = {}
+        for entry in stage.reads:
+            table, _, name = entry.partition(".")
+            self._fields.setdefault(table, set()).add(name)
+
+    def __getattr__(self, table: str) -> Any:
+        fields = self._fields.get(table)
+        if fields is None:
+            raise GraphError(
+                f"stage {self._stage.name!r} reads config [{table}], which it does not declare"
+            )
+        params = getattr(self._config, table)
+        if "" in fields:
+            return params
+        return _ParamsView(self._stage.name, table, params, fields)
+
+
+def open_stage_cache(cache_dir: str | Path | None) -> StageCache | None:
+    """The stage cache under ``<cache_dir>/stages`` for this code, or None without a folder."""
+    if cache_dir is None:
+        return None
+    return StageCache(Path(cache_dir) / "stages", code_fingerprint())
+
+
+def code_fingerprint() -> str:
+    """A digest of this package's files (code, shipped model and config) and the versions of the
+    libraries that decide results: part of every stage cache key, so new code never reads an
+    older version's outputs."""
+    root = Path(__file__).parent
+    digest = hashlib.blake2b(repr(sorted(versions().items())).encode(), digest_size=16)
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".json", ".toml"} and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 class StageGraph:
@@ -239,37 +320,77 @@ class StageGraph:
         *,
         timings: dict[str, float] | None = None,
         progress: Progress | None = None,
+        cache: StageCache | None = None,
     ) -> dict[str, Any]:
         """Run every stage whose outputs are not all in ``data``; returns ``data`` + outputs.
 
-        ``timings`` receives wall seconds per stage that ran (run.json).
+        ``timings`` receives wall seconds per stage that ran (run.json). With a ``cache``, a
+        stage whose key is stored is read back instead of run (:mod:`pipeline.utils.stage_cache`).
         """
         say = progress or (lambda _m: None)
         out = dict(data)
         timings = timings if timings is not None else {}
+        keys = self._given_keys(out) if cache is not None else {}
         for stage in self.stages:
             if all(o in out for o in stage.outputs):
                 continue
             missing = [i for i in stage.inputs if i not in out]
             if missing:
                 raise GraphError(f"stage {stage.name!r} has no {missing}")
+            key = _stage_key(stage, config, out, keys, cache) if cache is not None else None
             with timed(timings, stage.name, say):
-                produced = stage.func(config, out)
+                produced = cache.load(stage.name, key) if cache and key else None
+                if produced is None:
+                    produced = stage.func(cast(Config, _ConfigView(stage, config)), out)
+                    if cache and key:
+                        cache.save(stage.name, key, produced)
             if set(produced) != set(stage.outputs):
                 raise GraphError(
                     f"stage {stage.name!r} returned {sorted(produced)}, "
                     f"declared {sorted(stage.outputs)}"
                 )
             out.update(produced)
+            if key:
+                keys.update({o: f"{key}.{o}" for o in stage.outputs})
         return out
+
+    def _given_keys(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """Content keys of the graph's inputs present in ``data``."""
+        return {name: content_key(data[name]) for name in self.given if name in data}
 
     def describe(self) -> str:
         """A Markdown table of the graph (docs/architecture.md shows it; a test keeps it)."""
-        lines = ["| stage | inputs | outputs |", "|---|---|---|"]
+        lines = ["| stage | inputs | config read | outputs |", "|---|---|---|---|"]
         for s in self.stages:
             ins = ", ".join([*s.inputs, *(f"({o})" for o in s.optional)])
-            lines.append(f"| {s.name} | {ins} | {', '.join(s.outputs)} |")
+            reads = ", ".join(f"[{r}]" if "." not in r else r for r in s.reads)
+            lines.append(f"| {s.name} | {ins} | {reads} | {', '.join(s.outputs)} |")
         return "\n".join(lines)
+
+
+def _stage_key(
+    stage: Stage,
+    config: Config,
+    data: Mapping[str, Any],
+    keys: Mapping[str, str],
+    cache: StageCache,
+) -> str | None:
+    """``stage``'s cache key, or None when its inputs cannot be keyed: an input produced without
+    a key, or a plugged-in model (an embedder object has no content to digest)."""
+    inputs: dict[str, str] = {}
+    for name in stage.inputs:
+        if name not in keys:
+            cache.skip(stage.name)
+            return None
+        inputs[name] = keys[name]
+    for name in stage.optional:
+        if name not in data or data[name] is None or name in stage.untracked:
+            continue
+        if not isinstance(data[name], np.ndarray | pd.DataFrame):
+            cache.skip(stage.name)
+            return None
+        inputs[name] = content_key(data[name])
+    return cache.key(stage.name, stage.settings(config), inputs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +487,9 @@ def _rank(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _overlaps(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
-    pairs, overlaps = group_overlaps(data["ranked_pairs"], config.overlaps)
+    pairs, overlaps = group_overlaps(
+        data["ranked_pairs"], config.overlaps, title_only=title_only_uids(data["items"])
+    )
     return {"pairs": pairs, "overlaps": overlaps}
 
 
@@ -390,6 +513,8 @@ PIPELINE = StageGraph(
             ("raw_items", "raw_committees"),
             ("items", "committees", "nlp_info"),
             ("nlp", "cache_dir", "show_progress"),
+            reads=("enrich",),
+            untracked=("cache_dir", "show_progress"),
         ),
         Stage(
             "embed",
@@ -397,21 +522,39 @@ PIPELINE = StageGraph(
             ("items", "committees"),
             ("vectors", "committee_vectors", "embed_info"),
             ("embedder", "precomputed_vectors", "cache_dir", "show_progress"),
+            reads=("embed",),
+            untracked=("cache_dir", "show_progress"),
         ),
-        Stage("match", _match, ("items", "vectors"), ("candidates",)),
-        Stage("areas", _areas, ("items", "vectors"), ("item_area", "areas")),
+        Stage(
+            "match",
+            _match,
+            ("items", "vectors"),
+            ("candidates",),
+            reads=("match", "rank.hide_declared"),
+        ),
+        Stage(
+            "areas", _areas, ("items", "vectors"), ("item_area", "areas"), reads=("areas", "run")
+        ),
         Stage(
             "rank",
             _rank,
             ("items", "vectors", "committees", "candidates", "item_area"),
             ("ranked_pairs",),
+            reads=("rank", "match"),
         ),
-        Stage("overlaps", _overlaps, ("ranked_pairs",), ("pairs", "overlaps")),
+        Stage(
+            "overlaps",
+            _overlaps,
+            ("items", "ranked_pairs"),
+            ("pairs", "overlaps"),
+            reads=("overlaps",),
+        ),
         Stage(
             "committee pairs",
             _committee_pairs,
             ("items", "committees", "pairs", "vectors", "committee_vectors"),
             ("committee_pairs",),
+            reads=("committees",),
         ),
     ],
     given=("raw_items", "raw_committees"),

@@ -20,7 +20,14 @@ import pandas as pd
 from pipeline.embed import Embedder
 from pipeline.errors import UserError
 from pipeline.export import write_outputs
-from pipeline.graph import PIPELINE, Config, GraphError, run_record, seed_everything
+from pipeline.graph import (
+    PIPELINE,
+    Config,
+    GraphError,
+    open_stage_cache,
+    run_record,
+    seed_everything,
+)
 from pipeline.preflight import check_run
 from pipeline.results import ParsedInput, RunResult
 from pipeline.sources import load_item_files, parse_snapshot
@@ -45,6 +52,8 @@ class RunOptions:
 
     ``embedder`` and ``nlp`` replace the configured model and spaCy pipeline (tests, notebooks);
     ``vectors`` skips embedding altogether: (n_items, d) float32 rows in item order.
+    ``stage_cache``: read stages whose inputs, config and code are unchanged back from
+    ``<cache_dir>/stages`` (and store those that ran).
     """
 
     snapshot: Path | None = None
@@ -55,6 +64,7 @@ class RunOptions:
     previous: Path | None = None
     allow_unplaced_decisions: bool = False
     cache_dir: Path = Path("models")
+    stage_cache: bool = True
     embedder: Embedder | None = None
     nlp: Any = None
     vectors: np.ndarray | None = None
@@ -144,9 +154,10 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         detail = "; ".join(f"{e.location}: {e.reason}" for e in parsed.errors[:5])
         raise RunError(f"no usable items in the inputs{': ' + detail if detail else ''}")
 
+    cache = open_stage_cache(options.cache_dir if options.stage_cache else None)
     try:
         given = _given(options, parsed) | {"show_progress": progress is not None}
-        data = PIPELINE.run(given, config, timings=timings, progress=say)
+        data = PIPELINE.run(given, config, timings=timings, progress=say, cache=cache)
     except GraphError as exc:
         raise RunError(str(exc)) from exc
     items = data["items"].assign(area=data["item_area"])
@@ -168,7 +179,7 @@ def run_pipeline(options: RunOptions, progress: Progress | None = None) -> tuple
         "snapshot": str(options.snapshot) if options.snapshot else "",
         "snapshot_dates": sorted({s for s in items["snapshot"] if s}),
         "previous": str(options.previous) if options.previous else "",
-        **run_record(config, data, timings),
+        **run_record(config, data, timings, cache),
         "counts": _counts(items, committees, pairs, committee_pairs, areas, parsed.errors),
         "errors": [e.as_dict() for e in parsed.errors],
         "attribution": parsed.attribution,

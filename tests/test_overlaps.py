@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from pipeline.contracts import CANDIDATE_COLUMNS, CATEGORIES, OVERLAP_COLUMNS
-from pipeline.rank import OverlapParams, RankParams, group_overlaps, rank_candidate_pairs
+from pipeline.rank import (
+    OverlapParams,
+    RankParams,
+    group_overlaps,
+    rank_candidate_pairs,
+    title_only_uids,
+)
 from pipeline.rank.families import (
     common_text_families,
     declares_common_text,
@@ -241,6 +247,51 @@ def test_a_boilerplate_match_is_not_flagged_and_leaves_its_place_to_the_next() -
     by_label = overlaps.set_index("label")
     assert not by_label.loc["X.712 ~ ISO/IEC 8327-2:1996", "flagged"]
     assert by_label.loc["X.1051 ~ ISO/IEC 27017:2015", "sg_rank"] == 2
+
+
+def test_a_broad_itu_text_shows_its_best_overlaps_and_leaves_the_rest_to_others() -> None:
+    # Y.4900 resembles four ISO families; with two places per ITU-T text, its third and fourth
+    # overlaps leave their places under the study-group cap to G.8271's overlap. Common texts
+    # of the same text are not counted.
+    rows = [("Y.4900", f"ISO {37120 + n}", "SG20", "new-overlap", 0.9 - 0.05 * n)
+            for n in range(4)]  # fmt: skip
+    rows.append(("G.8271", "IEC 61588", "SG20", "new-overlap", 0.5))
+    rows.append(("Y.4900", "ISO/IEC 30141", "SG20", "common-text", 0.95))
+    params = OverlapParams(max_overlaps_per_sg=3, max_overlaps_per_itu_item=2)
+    pairs, overlaps = group_overlaps(_pairs_frame(rows), params)
+    flagged = overlaps.loc[overlaps["flagged"], "label"].tolist()
+    assert flagged == [
+        "Y.4900 ~ ISO/IEC 30141",
+        "Y.4900 ~ ISO 37120",
+        "Y.4900 ~ ISO 37121",
+        "G.8271 ~ IEC 61588",
+    ]
+    assert not pairs.loc[pairs["other_reference"] == "ISO 37122", "flagged"].any()
+
+
+def test_an_itu_text_known_by_its_title_alone_is_not_flagged_as_new() -> None:
+    # L.22 "Fire protection" has no summary: its title matches any fire standard's title.
+    items = pd.DataFrame(
+        {
+            "uid": ["ITU-T:L.22", "ITU-T:K.56", "ITU-T:X.509", "ISO:ISO 8421-2"],
+            "body": ["ITU-T", "ITU-T", "ITU-T", "ISO"],
+            "text": ["", "Protection of radio base stations against lightning.", "", "Vocab."],
+        }
+    )
+    assert title_only_uids(items) == {"ITU-T:L.22", "ITU-T:X.509"}
+    rows = [
+        ("L.22", "ISO 8421-2:1987", "SG5", "new-overlap", 0.5),
+        ("K.56", "IEC 62305-1", "SG5", "new-overlap", 0.3),
+        ("X.509", "ISO/IEC 9594-8", "SG5", "common-text", 0.9),
+    ]
+    thin = title_only_uids(items)
+    pairs, _ = group_overlaps(_pairs_frame(rows), title_only=thin)
+    flagged = set(pairs.loc[pairs["flagged"], "itu_reference"])
+    assert flagged == {"K.56", "X.509"}  # a common text is flagged whatever its text
+    pairs, _ = group_overlaps(
+        _pairs_frame(rows), OverlapParams(flag_title_only=True), title_only=thin
+    )
+    assert set(pairs.loc[pairs["flagged"], "itu_reference"]) == {"L.22", "K.56", "X.509"}
 
 
 def test_empty_pairs_give_empty_overlaps() -> None:

@@ -5,7 +5,7 @@ key = pd.read_csv(KEYDIR + "/key.csv")
 j1 = pd.read_csv(JDIR + "/judge-1.csv"); j2 = pd.read_csv(JDIR + "/judge-2.csv")
 d = key.merge(j1[["case", "judgement"]].rename(columns={"judgement": "j1"}), on="case").merge(
     j2[["case", "judgement"]].rename(columns={"judgement": "j2"}), on="case")
-assert len(d) == len(key) == 235, len(d)
+assert len(d) == len(key), (len(d), len(key))  # every case judged by both
 pos = lambda s: s.isin(["strong", "partial"])
 d["p1"], d["p2"] = pos(d.j1), pos(d.j2)
 print("agreement (overlap yes/no):", round((d.p1 == d.p2).mean(), 3), " exact 3-way:", round((d.j1 == d.j2).mean(), 3))

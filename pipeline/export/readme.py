@@ -95,7 +95,8 @@ SHEET_TEXT: dict[str, str] = {
     "Short list": (
         "Flagged overlaps (liaison-channel and new-overlap), grouped per study group: pairs "
         "that are the same overlap (parts of one series against parts of one standard) are "
-        "one row."
+        "one row. An ITU-T text known by its title alone is not flagged here, and each "
+        "ITU-T text shows at most its best two overlaps (Parameters, table 'overlaps')."
     ),
     "Candidate pairs": (
         "ITU-T item x ISO/IEC/IEC item, ranked, with signals and evidence: flagged and decided "

@@ -17,7 +17,7 @@ Everything is deterministic: stable sorts with ties broken on uids; nothing here
 """
 
 from pipeline.rank.committees import committee_profiles, rank_committee_pairs
-from pipeline.rank.overlaps import OverlapParams, group_overlaps
+from pipeline.rank.overlaps import OverlapParams, group_overlaps, title_only_uids
 from pipeline.rank.pairs import rank_candidate_pairs
 from pipeline.rank.params import CommitteeParams, RankParams
 
@@ -29,4 +29,5 @@ __all__ = [
     "group_overlaps",
     "rank_candidate_pairs",
     "rank_committee_pairs",
+    "title_only_uids",
 ]

@@ -186,6 +186,18 @@ def _grid(items: pd.DataFrame, committees: pd.DataFrame | None) -> tuple[list[st
     return sgs, others
 
 
+# Pair columns a committee pair's rows keep (what its reason, Questions and top pairs show).
+_GROUP_TEXT = (
+    "itu_uid",
+    "other_uid",
+    "itu_reference",
+    "other_reference",
+    "itu_group",
+    "category",
+    "declared_relation",
+)
+
+
 def _pair_stats(pairs: pd.DataFrame | None, top_m: int) -> tuple[pd.DataFrame, dict]:
     """Per (sg, counterpart): n_pairs, sum, top-m mean, distinct items on each side."""
     cols = ["itu_sg", "counterpart", "n_pairs", "mass", "strength", "n_itu", "n_other"]
@@ -194,6 +206,12 @@ def _pair_stats(pairs: pd.DataFrame | None, top_m: int) -> tuple[pd.DataFrame, d
     pp = pairs[pairs["itu_committee"].map(lambda c: bool(itu_study_group(str(c))))]
     pp = pp.sort_values(
         ["score", "itu_uid", "other_uid"], ascending=[False, True, True], kind="mergesort"
+    )
+    # Groups keep only what the sheet shows, as plain objects: thousands of small frames of
+    # 40 Arrow-string columns made slicing them most of the stage's time.
+    text = [c for c in _GROUP_TEXT if c in pp.columns]
+    pp = pp[["itu_committee", "other_committee", *text, "score"]].astype(
+        dict.fromkeys(text, object)
     )
     groups: dict[tuple[str, str], pd.DataFrame] = {}
     rows = []

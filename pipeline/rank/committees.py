@@ -172,11 +172,20 @@ def _top_pairs(g: pd.DataFrame | None, n: int = 3) -> str:
     if g is None:
         return ""
     out = []
-    for row in g.head(n).itertuples(index=False):
-        a = row.itu_reference or row.itu_uid
-        b = row.other_reference or row.other_uid
-        out.append(f"{a} ~ {b} ({row.score:.2f})")
+    for a, b, score in zip(*_pair_names(g, n), g["score"].to_numpy()[:n], strict=True):
+        out.append(f"{a} ~ {b} ({score:.2f})")
     return "; ".join(out)
+
+
+def _pair_names(g: pd.DataFrame, n: int) -> tuple[list[str], list[str]]:
+    """The first ``n`` pairs' ITU-T and other-side names (reference, else uid)."""
+    head = {c: g[c].to_numpy()[:n].tolist() for c in _NAME_COLUMNS}
+    itu = [r or u for r, u in zip(head["itu_reference"], head["itu_uid"], strict=True)]
+    other = [r or u for r, u in zip(head["other_reference"], head["other_uid"], strict=True)]
+    return itu, other
+
+
+_NAME_COLUMNS = ("itu_reference", "itu_uid", "other_reference", "other_uid")
 
 
 def _committee_reason(
@@ -193,10 +202,9 @@ def _committee_reason(
     if n == 0:
         parts.append(f"no item pair; scope similarity {scope:.2f}")
     if g is not None and not g.empty:
-        best = g.iloc[0]
-        a = best.itu_reference or best.itu_uid
-        b = best.other_reference or best.other_uid
-        parts.append(f"{n} item pair{'s' if n != 1 else ''}, best {a} ~ {b} ({best.score:.2f})")
+        (a,), (b,) = _pair_names(g, 1)
+        best = float(g["score"].to_numpy()[0])
+        parts.append(f"{n} item pair{'s' if n != 1 else ''}, best {a} ~ {b} ({best:.2f})")
         cats = g["category"].value_counts()
         if cats.get("common-text", 0):
             parts.append(f"{cats['common-text']} common texts")

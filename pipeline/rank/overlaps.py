@@ -9,25 +9,34 @@ A text without a standard number is its own series.
 A pair is *eligible* when it scores at least ``flag_min_score`` and, in the short-list
 categories (liaison-channel and new-overlap), its hub-corrected cosine (``semantic_local``)
 reaches ``flag_min_semantic_local``: the two texts are close to each other, not merely to
-everything. An overlap is *flagged* when it has an eligible pair and is among the
-``max_overlaps_per_sg`` best such overlaps of its ITU-T study group (counted separately for the
-short-list categories and for each other category); a pair is flagged when its overlap is and
-it is eligible itself.
+everything; and its ITU-T text is more than a title (``flag_title_only``). An overlap is
+*flagged* when it has an eligible pair, is among the ``max_overlaps_per_itu_item`` best such
+short-list overlaps of its ITU-T text or series, and among the ``max_overlaps_per_sg`` best
+such overlaps of its ITU-T study group (counted separately for the short-list categories and
+for each other category); a pair is flagged when its overlap is and it is eligible itself.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pipeline.contracts import CATEGORIES, OVERLAP_COLUMNS, SHORT_LIST_CATEGORIES, overlap_id
+from pipeline.contracts import (
+    CATEGORIES,
+    ITU_BODY,
+    OVERLAP_COLUMNS,
+    SHORT_LIST_CATEGORIES,
+    overlap_id,
+)
 from pipeline.rank.families import itu_series, number_family
 from pipeline.references import standard_keys
+from pipeline.utils.frames import str_col
 
-__all__ = ["OverlapParams", "group_overlaps", "overlap_keys", "parts_label"]
+__all__ = ["OverlapParams", "group_overlaps", "overlap_keys", "parts_label", "title_only_uids"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +52,23 @@ class OverlapParams:
     - ``max_overlaps_per_sg`` (50): at most this many flagged overlaps per ITU-T study group
       and category class (the short list, liaison-channel + new-overlap, is one class): what a
       study group's experts read in an afternoon.
+    - ``max_overlaps_per_itu_item`` (2): at most this many short-list overlaps per ITU-T text
+      (or series): a text that resembles many ISO/IEC families is usually a broad one, and its
+      third and later overlaps were judged real about half as often as its first two
+      (docs/evaluation.md). The places they leave go to the study group's next overlaps.
+    - ``flag_title_only`` (false): whether a short-list pair whose ITU-T text is known by its
+      title alone (no summary or scope in the snapshot) may be flagged. A short ITU-T title
+      ("Fire protection") matches many ISO/IEC titles; such pairs were judged real overlaps
+      about half as often as pairs with an ITU-T summary (docs/evaluation.md). They stay in
+      the candidate pairs with their score.
     - ``n_keyphrases`` (5): keyphrases shown per overlap.
     """
 
     flag_min_score: float = 0.12
     flag_min_semantic_local: float = 0.46
     max_overlaps_per_sg: int = 50
+    max_overlaps_per_itu_item: int = 2
+    flag_title_only: bool = False
     n_keyphrases: int = 5
 
 
@@ -203,13 +223,23 @@ def _overlap_rows(work: pd.DataFrame, n_keyphrases: int) -> pd.DataFrame:
     return pd.concat([alone, grouped], ignore_index=True) if len(grouped) else alone
 
 
+def title_only_uids(items: pd.DataFrame) -> set[str]:
+    """uids of the ITU-T items whose text is empty (known by their title alone)."""
+    itu = items[items["body"] == ITU_BODY]
+    return set(itu.loc[str_col(itu, "text") == "", "uid"].astype(str)) if len(itu) else set()
+
+
 def group_overlaps(
-    pairs: pd.DataFrame, params: OverlapParams | None = None
+    pairs: pd.DataFrame,
+    params: OverlapParams | None = None,
+    *,
+    title_only: Collection[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(pairs, overlaps)``: ``pairs`` (ranked candidate pairs, any order) with ``overlap_id``
     and ``flagged`` filled in, and one row per overlap with
     :data:`~pipeline.contracts.OVERLAP_COLUMNS`, sorted by ``rank`` (best member score, ties by
     id). ``sg_rank`` is the rank within the study group and category class the cap counts.
+    ``title_only``: uids of ITU-T items known by their title alone (:func:`title_only_uids`).
     """
     p = params or OverlapParams()
     if pairs.empty:
@@ -233,7 +263,14 @@ def group_overlaps(
     cap_class = np.where(short, "short list", overlaps["category"])
     overlaps["sg_rank"] = overlaps.groupby([overlaps["itu_sg"], cap_class]).cumcount() + 1
     eligible = _eligible(pairs, p)
+    if not p.flag_title_only and title_only:
+        thin = pairs["itu_uid"].isin(set(title_only)).to_numpy()
+        eligible &= ~(thin & pairs["category"].isin(SHORT_LIST_CATEGORIES).to_numpy())
     has_eligible = overlaps["overlap_id"].isin(set(ids[eligible])).to_numpy()
+    itu_of = dict(zip(ids.tolist(), itu_key.tolist(), strict=True))
+    has_eligible = has_eligible & _within_item_cap(
+        overlaps["overlap_id"].map(itu_of), short & has_eligible, p.max_overlaps_per_itu_item
+    )
     within_cap = (
         pd.Series(has_eligible).groupby([overlaps["itu_sg"], cap_class]).cumsum()
         <= p.max_overlaps_per_sg
@@ -242,6 +279,13 @@ def group_overlaps(
     flagged_ids = set(overlaps.loc[overlaps["flagged"], "overlap_id"])
     out = pairs.assign(overlap_id=ids, flagged=np.isin(ids, list(flagged_ids)) & eligible)
     return out, overlaps[list(OVERLAP_COLUMNS)]
+
+
+def _within_item_cap(itu_key: pd.Series, counted: pd.Series, cap: int) -> np.ndarray:
+    """(n,) bool over overlaps in rank order: False for a ``counted`` overlap beyond the
+    ``cap``-th counted one of its ITU-T key; uncounted overlaps are never capped."""
+    seen = counted.astype(int).groupby(itu_key.to_numpy()).cumsum().to_numpy()
+    return ~counted.to_numpy() | (seen <= cap)
 
 
 def _eligible(pairs: pd.DataFrame, p: OverlapParams) -> np.ndarray:
