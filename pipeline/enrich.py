@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pipeline.acronyms import ACRONYM_NOISE, find_acronyms
 from pipeline.references import (
     find_committee_references,
     find_standard_references,
@@ -181,70 +182,6 @@ _KEEP_FORM = frozenset({"data", "media", "metadata", "multimedia"})
 # Part-of-speech tags that never start or end a keyphrase.
 _EDGE_POS = frozenset({"DET", "PRON", "PUNCT", "NUM", "CCONJ", "ADP", "PART", "SYM", "AUX"})
 
-# Acronym noise: body names, committee kinds and deliverable types.
-_ACRONYM_NOISE = frozenset(
-    {
-        "ISO",
-        "IEC",
-        "ITU",
-        "ITU-T",
-        "ITU-R",
-        "ITU-D",
-        "JTC",
-        "TC",
-        "SC",
-        "PC",
-        "WG",
-        "SG",
-        "WP",
-        "TR",
-        "TS",
-        "PAS",
-        "IS",
-        "DIS",
-        "FDIS",
-        "CD",
-        "CDV",
-        "AMD",
-        "COR",
-        "ED",
-        "NP",
-        "AWI",
-        "PWI",
-        "WD",
-        "DTR",
-        "DTS",
-        "ISP",
-        "IWA",
-        "TSAG",
-        "CISPR",
-        "SYC",
-        # Notes, examples and warnings that standards write in capitals.
-        "NOTE",
-        "NOTES",
-        "EXAMPLE",
-        "WARNING",
-        "CAUTION",
-        "DANGER",
-        # Units with two capitals.
-        "MPA",
-        "GPA",
-        "GHZ",
-        "MHZ",
-        "THZ",
-        "MW",
-        "GW",
-        "TW",
-        "MJ",
-        "GJ",
-        "MV",
-    }
-)
-_ROMAN = re.compile(r"^[IVXLCDM]+$")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&-]*")
-_DEFINED = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9&/-]{0,6}[A-Za-z0-9])\)")
-_LONG_WORD = re.compile(r"[A-Za-z]{3,}")
-
 
 @dataclass(frozen=True)
 class EnrichParams:
@@ -361,65 +298,6 @@ def cut_text(text: str, max_chars: int) -> str:
     return cut[:space] if space > max_chars * 0.8 else cut
 
 
-def find_acronyms(text: str) -> list[str]:
-    """Acronyms in ``text``, in order of first appearance, without duplicates.
-
-    A word of 2-8 characters with at least two capitals (``OTN``, ``QKD``, ``IoT``, ``IPv6``;
-    a plural ``APIs`` gives ``API``), or any 2-8 character term defined in parentheses with a
-    capital (``(5G)``). Body names and deliverable types (``ISO``, ``TR``, ``AMD``) and Roman
-    numerals are not acronyms. In a text written mostly in capitals, only parenthesised
-    definitions count.
-    """
-    if not text:
-        return []
-    found: list[tuple[int, str]] = []
-    for m in _DEFINED.finditer(text):
-        term = _singular(m.group(1))
-        if any(c.isupper() for c in term) and _acronym_ok(term):
-            found.append((m.start(1), term))
-    words = _LONG_WORD.findall(text)
-    shouting = bool(words) and sum(w.isupper() for w in words) > 0.6 * len(words)
-    if not shouting:
-        for m in _WORD.finditer(text):
-            # "IP-based", "RF-enabled": the acronym is the part before the lowercase suffix.
-            word = _singular(re.sub(r"(?:-[a-z]+)+$", "", m.group(0).strip("-")))
-            if not 2 <= len(word) <= 8 or sum(c.isupper() for c in word) < 2:
-                continue
-            # Capitalised English words (``SAFETY``, ``MEDICAL`` in titles) are not acronyms:
-            # a bare all-capital word of five letters or more counts only when defined in
-            # parentheses, and no stop word (``THIS``, ``WITH``) ever counts.
-            if word.isalpha() and word.isupper() and len(word) >= 5:
-                continue
-            if word.lower() in _stop_words() or not _acronym_ok(word):
-                continue
-            found.append((m.start(), word))
-    found.sort(key=lambda pair: pair[0])
-    return list(dict.fromkeys(term for _, term in found))
-
-
-def _singular(term: str) -> str:
-    """``APIs`` -> ``API``, ``NISs`` -> ``NIS``; anything else unchanged."""
-    if len(term) > 2 and term.endswith("s") and term[:-1].isupper():
-        return term[:-1]
-    return term
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-def _acronym_ok(term: str) -> bool:
-    upper = term.upper()
-    if upper in _ACRONYM_NOISE or re.sub(r"\d+$", "", upper) in _ACRONYM_NOISE:
-        return False
-    if _ROMAN.match(term) or term.isdigit():
-        return False
-    return any(c.isalpha() for c in term)
-
-
 def _form(token: Token) -> str:
     """Lowercase lemma; the lowercase form where the lemma is missing (blank) or wrong."""
     lower = token.lower_
@@ -472,7 +350,7 @@ def _is_break(token: Token) -> bool:
         or token.is_space
         or token.pos_ == "CCONJ"
         or lower in _REF_WORDS
-        or token.text.upper() in _ACRONYM_NOISE
+        or token.text.upper() in ACRONYM_NOISE
         or bool(_REF_TOKEN.match(lower))
     )
 
@@ -673,8 +551,11 @@ class Enricher:
 
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """sha256 of this module's source (8 hex): a change to the keyphrase rules empties the cache."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    """sha256 of this module's source and of the acronym noise list the keyphrase rules read
+    (8 hex): a change to the keyphrase rules empties the cache; one to acronyms does not."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update("\n".join(sorted(ACRONYM_NOISE)).encode())
+    return digest.hexdigest()[:8]
 
 
 _WORKER_ARGS: tuple[Any, ...] = ()

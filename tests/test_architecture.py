@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "pipeline.committees": 0,
     "pipeline.stages": 0,
     "pipeline.references": 0,
+    "pipeline.acronyms": 0,
     "pipeline.results": 0,
     "pipeline.config": 0,
     "pipeline.contracts": 0,
