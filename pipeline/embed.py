@@ -26,7 +26,6 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.enrich import cut_text, title_and_text
+from pipeline.utils.io import folder_digest
 from pipeline.utils.progress import progress_bar
 from pipeline.utils.sqlite_cache import BlobCache, text_hash
 from pipeline.utils.vectors import l2_normalise
@@ -51,6 +51,7 @@ __all__ = [
     "embedding_text",
     "export_onnx",
     "load_embedder",
+    "model_revision",
     "resolve_model_path",
 ]
 
@@ -124,29 +125,19 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=16)
-def _folder_digest(folder: str) -> str:
-    """sha256 over the relative names and contents of the files of a model folder (12 hex).
-
-    Hashing the weights (~90 MB for MiniLM) takes a fraction of a second, once per run; it
-    makes the cache key change whenever the model files change, whatever the version label.
-    """
-    digest = hashlib.sha256()
-    root = Path(folder)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if "__pycache__" in path.parts or path.name.startswith("."):
-            continue
-        digest.update(str(path.relative_to(root)).encode())
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-    return digest.hexdigest()[:12]
+def model_revision(name: str) -> str:
+    """What identifies the files of model ``name`` (a folder's content hash, a hub snapshot's
+    commit; the name itself for the built-in ``hashing`` embedders): part of the stage cache
+    key, so swapping a model's files in place is never read as the old model's vectors."""
+    if _HASHING.fullmatch(name):
+        return name
+    return f"{name}@{_model_revision(name, resolve_model_path(name))}"
 
 
 def _model_revision(name: str, path: str) -> str:
     """A revision label for ``name``: folder content hash, else the HF snapshot commit."""
     if Path(path).is_dir():
-        return f"sha256:{_folder_digest(path)}"
+        return f"sha256:{folder_digest(path)}"
     try:
         from huggingface_hub import snapshot_download
 

@@ -30,7 +30,13 @@ import pandas as pd
 from pipeline import __version__
 from pipeline.areas import AreaParams, find_areas
 from pipeline.config import load_config, stage_params
-from pipeline.embed import CachedEmbedder, EmbedParams, embedding_text, load_embedder
+from pipeline.embed import (
+    CachedEmbedder,
+    EmbedParams,
+    embedding_text,
+    load_embedder,
+    model_revision,
+)
 from pipeline.enrich import Enricher, EnrichParams, load_nlp, nlp_info
 from pipeline.fetch.params import FetchParams
 from pipeline.match import MatchParams, match_candidates
@@ -44,6 +50,7 @@ from pipeline.rank import (
     title_only_uids,
 )
 from pipeline.triage import TriageParams
+from pipeline.utils.io import folder_digest
 from pipeline.utils.stage_cache import StageCache, content_key
 from pipeline.utils.timing import peak_rss_mb, timed
 
@@ -209,6 +216,8 @@ class Stage:
     (``"rank.hide_declared"``); reading anything else raises :class:`GraphError`, so the stage
     cache key, made of what is declared here, covers everything that decides the outputs.
     ``untracked`` optional inputs do not change the outputs (where caches live, progress bars).
+    ``fingerprint(config)`` names what else decides the outputs: the files of the model the
+    config names (a folder can change in place under the same name).
     """
 
     name: str
@@ -218,14 +227,18 @@ class Stage:
     optional: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
     untracked: tuple[str, ...] = ()
+    fingerprint: Callable[[Config], str] | None = None
 
     def settings(self, config: Config) -> tuple[tuple[str, str], ...]:
-        """``(entry, repr of its value)`` per ``reads`` entry: the config part of the cache key."""
+        """``(entry, repr of its value)`` per ``reads`` entry, and the fingerprint: the config
+        part of the cache key."""
         out = []
         for entry in self.reads:
             table, _, name = entry.partition(".")
             value = getattr(config, table)
             out.append((entry, repr(getattr(value, name) if name else value)))
+        if self.fingerprint is not None:
+            out.append(("fingerprint", self.fingerprint(cast(Config, _ConfigView(self, config)))))
         return tuple(out)
 
 
@@ -340,7 +353,9 @@ class StageGraph:
             key = _stage_key(stage, config, out, keys, cache) if cache is not None else None
             with timed(timings, stage.name, say):
                 produced = cache.load(stage.name, key) if cache and key else None
-                if produced is None:
+                if produced is not None:
+                    say(f"{stage.name}: unchanged, read back from the stage cache")
+                else:
                     produced = stage.func(cast(Config, _ConfigView(stage, config)), out)
                     if cache and key:
                         cache.save(stage.name, key, produced)
@@ -395,6 +410,21 @@ def _stage_key(
 
 # --------------------------------------------------------------------------------------------
 # the stages of the pipeline
+
+
+def _spacy_model_revision(config: Config) -> str:
+    """The spaCy pipeline's folder content hash, else its installed package's version."""
+    name = config.enrich.spacy_model
+    if Path(name).is_dir():
+        return f"{name}@sha256:{folder_digest(name)}"
+    try:
+        return f"{name}@{metadata.version(name.replace('_', '-'))}"
+    except metadata.PackageNotFoundError:  # a blank fallback: versions() has spaCy's own
+        return name
+
+
+def _embed_model_revision(config: Config) -> str:
+    return model_revision(config.embed.model)
 
 
 def _enrich(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -515,6 +545,7 @@ PIPELINE = StageGraph(
             ("nlp", "cache_dir", "show_progress"),
             reads=("enrich",),
             untracked=("cache_dir", "show_progress"),
+            fingerprint=_spacy_model_revision,
         ),
         Stage(
             "embed",
@@ -524,6 +555,7 @@ PIPELINE = StageGraph(
             ("embedder", "precomputed_vectors", "cache_dir", "show_progress"),
             reads=("embed",),
             untracked=("cache_dir", "show_progress"),
+            fingerprint=_embed_model_revision,
         ),
         Stage(
             "match",

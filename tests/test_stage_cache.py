@@ -161,3 +161,21 @@ def test_a_rerun_of_the_demo_reads_every_stage_back_and_writes_the_same_outputs(
     _third_dir, third = run({"committees": {"min_pairs": 3}})
     assert third["stage_cache"]["rank"] == "hit"
     assert third["stage_cache"]["committee pairs"] == "miss"
+
+
+def test_model_files_changed_in_place_change_the_model_stages_keys(tmp_path: Path) -> None:
+    from pipeline.graph import PIPELINE
+    from pipeline.utils.io import folder_digest
+
+    model = tmp_path / "my-model"
+    model.mkdir()
+    (model / "weights.bin").write_bytes(b"old weights")
+    config = load_settings(
+        overrides={"embed": {"model": str(model)}, "enrich": {"spacy_model": str(model)}}
+    )
+    enrich, embed = PIPELINE.stages[:2]
+    before = (enrich.settings(config), embed.settings(config))
+    (model / "weights.bin").write_bytes(b"new weights")
+    folder_digest.cache_clear()  # a run hashes each folder once; this test is two runs
+    after = (enrich.settings(config), embed.settings(config))
+    assert before[0] != after[0] and before[1] != after[1]

@@ -12,6 +12,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "finite_json",
+    "folder_digest",
     "json_text",
     "new_run_id",
     "open_text",
@@ -68,6 +70,23 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def folder_digest(folder: str) -> str:
+    """sha256 over the relative names and contents of the files below ``folder`` (12 hex);
+    dot files and ``__pycache__`` are skipped. Hashing a model's weights (~90 MB for MiniLM)
+    takes a fraction of a second, once per process (cached per folder)."""
+    digest = hashlib.sha256()
+    root = Path(folder)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts or path.name.startswith("."):
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:12]
 
 
 def open_text(path: str | os.PathLike[str]) -> IO[str]:

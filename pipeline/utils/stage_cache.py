@@ -13,6 +13,7 @@ does not load is a miss and is removed. Each stage keeps its ``keep`` most recen
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -95,7 +96,10 @@ class StageCache:
         if not isinstance(outputs, dict):
             self.status[stage] = "miss"
             return None
-        os.utime(path)  # most recently used: kept longest
+        # Most recently used is kept longest; another run may have pruned it meanwhile (the
+        # outputs are loaded already).
+        with contextlib.suppress(OSError):
+            os.utime(path)
         self.status[stage] = "hit"
         return outputs
 
