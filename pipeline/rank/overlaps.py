@@ -217,7 +217,10 @@ def _overlap_rows(work: pd.DataFrame, n_keyphrases: int) -> pd.DataFrame:
         }
     )
     members: dict[str, list[dict[str, object]]] = {}
-    for record in work[size > 1].to_dict("records"):
+    several = work[size > 1]
+    # Records from column lists: to_dict("records") boxes every Arrow string one by one.
+    for values in zip(*(several[c].tolist() for c in _FIELDS), strict=True):
+        record = dict(zip(_FIELDS, values, strict=True))
         members.setdefault(str(record["overlap_id"]), []).append(record)
     grouped = pd.DataFrame([_summarise(k, g, n_keyphrases) for k, g in members.items()])
     return pd.concat([alone, grouped], ignore_index=True) if len(grouped) else alone
