@@ -179,3 +179,10 @@ def test_model_files_changed_in_place_change_the_model_stages_keys(tmp_path: Pat
     folder_digest.cache_clear()  # a run hashes each folder once; this test is two runs
     after = (enrich.settings(config), embed.settings(config))
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_an_output_that_cannot_be_stored_costs_the_entry_not_the_run(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    cache.save("double", "k1", {"doubled": lambda: None})  # a lambda does not pickle
+    assert not list((tmp_path / "stages").rglob("*.pkl"))
+    assert cache.load("double", "k1") is None and cache.status["double"] == "miss"

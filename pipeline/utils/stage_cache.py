@@ -105,12 +105,14 @@ class StageCache:
 
     def save(self, stage: str, key: str, outputs: Mapping[str, Any]) -> None:
         """Store ``outputs`` under ``key`` (atomically), then drop the stage's least recently
-        used entries beyond ``keep``. A full disk costs the cache entry, not the run."""
+        used entries beyond ``keep``."""
         path = self._path(stage, key)
         try:
+            blob = pickle.dumps(dict(outputs), protocol=5)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, pickle.dumps(dict(outputs), protocol=5))
-        except OSError as exc:
+            atomic_write_bytes(path, blob)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            # A full disk or an output pickle cannot hold costs the cache entry, not the run.
             log.warning("%s: stage cache not written (%s)", path, exc)
             return
         self._prune(path.parent.glob(f"*{_SUFFIX}"))
@@ -120,6 +122,14 @@ class StageCache:
         self.status[stage] = "off"
 
     def _prune(self, entries: Iterable[Path]) -> None:
-        by_age = sorted(entries, key=lambda p: p.stat().st_mtime, reverse=True)
+        by_age = sorted(entries, key=_mtime, reverse=True)
         for old in by_age[self.keep :]:
             old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    """Modification time, 0 for an entry another run removed meanwhile (pruned first)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
