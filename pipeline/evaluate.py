@@ -32,6 +32,7 @@ from pipeline.committees import canonical_committee
 from pipeline.graph import (
     PIPELINE,
     Config,
+    graph_inputs,
     load_settings,
     open_stage_cache,
     run_record,
@@ -580,9 +581,7 @@ def evaluate_corpus(
     with timed(timings, "load", say):
         items, committees = load_corpus(corpus, limit, keep)
         items = hide_declared(items)
-    given: dict[str, Any] = {"raw_items": items, "raw_committees": committees}
-    plugged = {"cache_dir": Path(cache_dir), "nlp": nlp, "embedder": embedder}
-    given.update({k: v for k, v in plugged.items() if v is not None})
+    given = graph_inputs(items, committees, cache_dir=Path(cache_dir), nlp=nlp, embedder=embedder)
     cache = open_stage_cache(cache_dir)
     data = PIPELINE.run(given, cfg, timings=timings, progress=say, cache=cache)
     pipeline_total = round(sum(timings.values()), 1)

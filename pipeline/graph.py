@@ -15,7 +15,6 @@ This module wires the stages (like ``run``), so it may import any of them.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +62,7 @@ __all__ = [
     "Stage",
     "StageGraph",
     "code_fingerprint",
+    "graph_inputs",
     "load_settings",
     "open_stage_cache",
     "run_record",
@@ -287,16 +287,21 @@ def open_stage_cache(cache_dir: str | Path | None) -> StageCache | None:
 
 
 def code_fingerprint() -> str:
-    """A digest of this package's files (code, shipped model and config) and the versions of the
-    libraries that decide results: part of every stage cache key, so new code never reads an
-    older version's outputs."""
-    root = Path(__file__).parent
-    digest = hashlib.blake2b(repr(sorted(versions().items())).encode(), digest_size=16)
-    for path in sorted(root.rglob("*")):
-        if path.suffix in {".py", ".json", ".toml"} and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """A digest of this package's files (code, shipped model, config, templates) and the
+    versions of the libraries that decide results: part of every stage cache key, so new code
+    never reads an older version's outputs."""
+    package = folder_digest(str(Path(__file__).parent))
+    return f"{package}|{sorted(versions().items())!r}"
+
+
+def graph_inputs(
+    raw_items: pd.DataFrame, raw_committees: pd.DataFrame, **plugged: Any
+) -> dict[str, Any]:
+    """:data:`PIPELINE`'s inputs: parsed items and committees, and whatever the caller plugged
+    in (``cache_dir``, ``nlp``, ``embedder``, ``precomputed_vectors``...) that is not None."""
+    given: dict[str, Any] = {"raw_items": raw_items, "raw_committees": raw_committees}
+    given.update({k: v for k, v in plugged.items() if v is not None})
+    return given
 
 
 class StageGraph:

@@ -24,6 +24,7 @@ from pipeline.graph import (
     PIPELINE,
     Config,
     GraphError,
+    graph_inputs,
     open_stage_cache,
     run_record,
     seed_everything,
@@ -232,15 +233,14 @@ def _previous_items(previous: Path) -> pd.DataFrame | None:
 
 def _given(options: RunOptions, parsed: ParsedInput) -> dict[str, Any]:
     """The graph's inputs: parsed items and committees, plus whatever the caller plugged in."""
-    given: dict[str, Any] = {
-        "raw_items": parsed.items,
-        "raw_committees": parsed.committees,
-        "cache_dir": Path(options.cache_dir),
-    }
-    plugged = {"nlp": options.nlp, "embedder": options.embedder}
-    plugged["precomputed_vectors"] = options.vectors
-    given.update({k: v for k, v in plugged.items() if v is not None})
-    return given
+    return graph_inputs(
+        parsed.items,
+        parsed.committees,
+        cache_dir=Path(options.cache_dir),
+        nlp=options.nlp,
+        embedder=options.embedder,
+        precomputed_vectors=options.vectors,
+    )
 
 
 def _publish(
