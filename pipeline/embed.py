@@ -497,9 +497,12 @@ def embedding_text(items: pd.DataFrame, max_chars: int = 2000) -> list[str]:
     """What is embedded per item: ``title + ". " + text`` as plain text, cut to ``max_chars``.
 
     Uses :func:`pipeline.enrich.title_and_text`, so it equals the enriched ``plain_text``
-    before the cut. The cut keeps the cache key stable for a text longer than the model reads.
+    before the cut; an enriched frame's ``plain_text`` is read as it is. The cut keeps the cache
+    key stable for a text longer than the model reads.
     """
     n = len(items)
+    if "plain_text" in items.columns:
+        return [cut_text(str(p), max_chars) for p in items["plain_text"].fillna("").tolist()]
 
     def col(name: str) -> list[str]:
         if name not in items.columns:

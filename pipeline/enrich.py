@@ -30,12 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pipeline import acronyms as acronyms_module
+from pipeline import references as references_module
 from pipeline.acronyms import ACRONYM_NOISE, find_acronyms
 from pipeline.references import (
     find_committee_references,
     find_standard_references,
     standard_keys,
 )
+from pipeline.utils import text as text_module
 from pipeline.utils.progress import progress_bar
 from pipeline.utils.runfolder import die_with_parent
 from pipeline.utils.sqlite_cache import BlobCache, text_hash
@@ -431,8 +434,9 @@ class Enricher:
     use (:func:`load_nlp`). ``cache_dir`` keeps the spaCy results per text in SQLite
     (:meth:`cache_namespace` says under which key), so unchanged texts are never parsed again;
     ``progress`` draws a bar on a terminal. After :meth:`fit` or :meth:`transform`, ``nlp_``
-    is the pipeline and ``info_`` says which one it is (:func:`nlp_info`); ``hits`` and
-    ``misses`` count distinct texts found in and added to the cache.
+    is the pipeline and ``info_`` says which one it is (:func:`nlp_info`); ``hits`` counts
+    distinct rows (or, for rows not cached whole, texts) read from the cache, ``misses`` texts
+    parsed and added to it.
     """
 
     def __init__(
@@ -485,6 +489,8 @@ class Enricher:
 
         Reads ``title``, ``text``, ``reference`` and ``body`` (missing columns count as empty).
         List columns hold ``list[str]``; ``ref_standards`` never contains the item's own keys.
+        With a cache folder, a row whose four fields were enriched before by the same code and
+        pipeline is read back whole (:meth:`rows_namespace`), not recomputed.
         """
         self.fit()
         out = items.copy()
@@ -495,21 +501,67 @@ class Enricher:
                 return [""] * n
             return ["" if pd.isna(v) else str(v) for v in out[name].tolist()]
 
-        plain = [title_and_text(t, x) for t, x in zip(col("title"), col("text"), strict=True)]
-        lemma_text, keyphrases = self._language(plain)
-        own = [standard_keys(r, b) for r, b in zip(col("reference"), col("body"), strict=True)]
-        refs = [
-            [k for k in find_standard_references(p) if k not in set(o)]
-            for p, o in zip(plain, own, strict=True)
-        ]
-        out["plain_text"] = plain
-        out["lemma_text"] = lemma_text
-        out["keyphrases"] = keyphrases
-        out["acronyms"] = [find_acronyms(p) for p in plain]
-        out["ref_standards"] = refs
-        out["ref_committees"] = [find_committee_references(p) for p in plain]
-        out["own_keys"] = own
+        fields = list(zip(col("title"), col("text"), col("reference"), col("body"), strict=True))
+        keys = [text_hash("\x1f".join(f)) for f in fields]
+        store = None
+        if self.cache_dir is not None and n:
+            store = BlobCache(self.cache_dir, self.rows_namespace(), table="rows")
+        done = self._cached_rows(store, keys)
+        self.hits += len(done)
+        todo = list(dict.fromkeys(k for k in keys if k not in done))
+        if todo:
+            at = {k: i for i, k in enumerate(keys)}
+            fresh = self._enrich_rows([fields[at[k]] for k in todo])
+            done.update(zip(todo, fresh, strict=True))
+            self._store_rows(store, todo, fresh)
+        values = [done[k] for k in keys]
+        for c, name in enumerate(ENRICH_COLUMNS):
+            out[name] = [v[c] for v in values]
         return out
+
+    def rows_namespace(self) -> str:
+        """What a cached row depends on: :meth:`cache_namespace` and the code of the regexes
+        (references, acronyms, text cleaning) that make the other columns."""
+        return f"{self.cache_namespace()}|rows{_rows_code_digest()}"
+
+    def _cached_rows(self, store: BlobCache | None, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        if store is None:
+            return {}
+        conn = store.connect()
+        try:
+            found = store.get(conn, list(dict.fromkeys(keys)))
+        finally:
+            conn.close()
+        return {k: tuple(json.loads(blob)) for k, blob in found.items()}
+
+    def _store_rows(
+        self, store: BlobCache | None, keys: list[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if store is None:
+            return
+        conn = store.connect()
+        try:
+            store.put(conn, [(k, json.dumps(r).encode()) for k, r in zip(keys, rows, strict=True)])
+        finally:
+            conn.close()
+
+    def _enrich_rows(self, fields: list[tuple[str, str, str, str]]) -> list[tuple[Any, ...]]:
+        """Per ``(title, text, reference, body)``: the :data:`ENRICH_COLUMNS` values."""
+        plain = [title_and_text(t, x) for t, x, _, _ in fields]
+        lemma_text, keyphrases = self._language(plain)
+        own = [standard_keys(r, b) for _, _, r, b in fields]
+        return [
+            (
+                p,
+                lemma,
+                phrases,
+                find_acronyms(p),
+                [k for k in find_standard_references(p) if k not in set(o)],
+                find_committee_references(p),
+                o,
+            )
+            for p, lemma, phrases, o in zip(plain, lemma_text, keyphrases, own, strict=True)
+        ]
 
     def _language(self, plain: list[str]) -> tuple[list[str], list[list[str]]]:
         """Lemma text and keyphrases per text; each distinct (cut) text is parsed once, and
@@ -547,6 +599,15 @@ class Enricher:
             if conn is not None:
                 conn.close()
         return [done[c][0] for c in cut], [list(done[c][1]) for c in cut]
+
+
+@lru_cache(maxsize=1)
+def _rows_code_digest() -> str:
+    """sha256 (8 hex) of the modules whose regexes fill the non-spaCy columns."""
+    digest = hashlib.sha256()
+    for module in (acronyms_module, references_module, text_module):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

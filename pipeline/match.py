@@ -9,9 +9,13 @@ The stage (:func:`match_candidates`) is the union of three generators, each givi
 - :func:`evidence_candidates`: pairs joined by a declared equivalent or a cited standard,
   whatever their text (skipped when declared evidence is hidden).
 
-Both are computed with blocked matrix products: memory is ``O(block_size ** 2)`` floats per step
-plus ``O(n * k)`` for the running top-k, never ``n x n``. Both are exact (no approximate index),
-so results are reproducible and testable against brute force.
+Both are computed with blocked matrix products, each block read by rows (ITU-T -> others) and
+by columns (others -> ITU-T): memory is ``O(block_size ** 2)`` floats per step plus ``O(n * k)``
+for the running top-k, never ``n x n``. Both are exact (no approximate index), so results are
+reproducible and testable against brute force. Given a state store
+(:mod:`pipeline.utils.state_store`), both start from an earlier run's neighbour lists and term
+counts and redo only what the changed items touch, with the same result
+(:mod:`pipeline.utils.knn`, :mod:`pipeline.utils.tfidf`).
 
 Every pair has exactly one ITU-T side and one ISO, IEC or ISO/IEC side (Resolution 7 is about
 ITU-T with ISO and IEC); pairs within one body are never produced.
@@ -26,11 +30,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.contracts import ITU_BODY, OTHER_BODIES
 from pipeline.evidence import own_keys, parse_declared
 from pipeline.utils.frames import list_col, str_col
+from pipeline.utils.knn import (
+    RunningTopK,
+    both_ways_top_k,
+    select_top_k,
+    stored_cross_neighbours,
+)
+from pipeline.utils.sqlite_cache import text_hash
+from pipeline.utils.state_store import StateStore
+from pipeline.utils.tfidf import TermCounts, count_terms, document_keys, tfidf_matrix
 
 __all__ = [
     "Candidates",
@@ -94,35 +108,6 @@ def _dense_block(a: np.ndarray | sp.spmatrix, b: np.ndarray | sp.spmatrix) -> np
     return np.asarray(prod, dtype=np.float32)
 
 
-def _select_top_k(cand_i: np.ndarray, cand_s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the ``k`` candidates with the highest score, ties broken by lower index,
-    sorted. Exact: rows with ties at the k-th score take the (slow) full lexsort path."""
-    width = cand_s.shape[1]
-    kk = min(k, width)
-    if width > kk:
-        # k-th largest score per row; candidates strictly above it plus ties at it.
-        kth = -np.partition(-cand_s, kk - 1, axis=1)[:, kk - 1]
-        mask = cand_s >= kth[:, None]
-        counts = mask.sum(axis=1)
-        fast = counts == kk
-        sel_i = np.empty((cand_s.shape[0], kk), dtype=cand_i.dtype)
-        sel_s = np.empty((cand_s.shape[0], kk), dtype=cand_s.dtype)
-        if fast.any():
-            rows = np.flatnonzero(fast)
-            sub_mask = mask[rows]
-            sel_i[rows] = cand_i[rows][sub_mask].reshape(len(rows), kk)
-            sel_s[rows] = cand_s[rows][sub_mask].reshape(len(rows), kk)
-        if not fast.all():
-            rows = np.flatnonzero(~fast)
-            order = np.lexsort((cand_i[rows], -cand_s[rows]), axis=1)[:, :kk]
-            sel_i[rows] = np.take_along_axis(cand_i[rows], order, axis=1)
-            sel_s[rows] = np.take_along_axis(cand_s[rows], order, axis=1)
-        cand_i, cand_s = sel_i, sel_s
-    # Sort the k survivors by (-score, index): deterministic and independent of block order.
-    order = np.lexsort((cand_i, -cand_s), axis=1)
-    return np.take_along_axis(cand_i, order, axis=1), np.take_along_axis(cand_s, order, axis=1)
-
-
 def blocked_top_k(
     queries: np.ndarray | sp.spmatrix,
     corpus: np.ndarray | sp.spmatrix,
@@ -152,7 +137,7 @@ def blocked_top_k(
             cols = np.broadcast_to(np.arange(c0, c0 + sims.shape[1]), sims.shape)
             cand_s = np.concatenate([best_s, sims], axis=1)
             cand_i = np.concatenate([best_i, cols], axis=1)
-            best_i, best_s = _select_top_k(cand_i, cand_s, k)
+            best_i, best_s = select_top_k(cand_i, cand_s, k)
         indices[r0 : r0 + q.shape[0]] = best_i
         scores[r0 : r0 + q.shape[0]] = best_s
     return indices, scores
@@ -165,40 +150,68 @@ def _cross_body(
     block_size: int,
     column: str,
 ) -> pd.DataFrame:
+    """Top-k in both directions between ITU-T rows and the other bodies' rows of ``matrix``
+    (sparse), as :func:`neighbour_frame` builds it."""
     itu, other = _split_bodies(bodies)
-    empty = pd.DataFrame(
+    if k <= 0 or len(itu) == 0 or len(other) == 0:
+        return _empty_pairs(column)
+    a, b = matrix[itu], matrix[other]
+    # Zero products (no shared term) never enter: lexical pairs need a shared term.
+    found = (
+        RunningTopK(
+            len(itu), min(k, len(other)), exact_ties=True, min_score=np.finfo(np.float32).tiny
+        ),
+        RunningTopK(
+            len(other), min(k, len(itu)), exact_ties=True, min_score=np.finfo(np.float32).tiny
+        ),
+    )
+    both_ways_top_k(a, b, found, _dense_block, block_size)
+    return neighbour_frame(
+        itu, other, (found[0].idx, found[0].sc), (found[1].idx, found[1].sc), column
+    )
+
+
+def _empty_pairs(column: str) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "itu_index": np.array([], dtype=np.int64),
             "other_index": np.array([], dtype=np.int64),
             column: np.array([], dtype=np.float32),
         }
     )
-    if k <= 0 or len(itu) == 0 or len(other) == 0:
-        return empty
-    frames = []
-    a = matrix[itu]
-    b = matrix[other]
-    idx, sc = blocked_top_k(a, b, k, block_size)
-    frames.append(
-        pd.DataFrame(
-            {
-                "itu_index": np.repeat(itu, idx.shape[1]),
-                "other_index": other[idx.ravel()],
-                column: sc.ravel(),
-            }
-        )
+
+
+def neighbour_frame(
+    itu: np.ndarray,
+    other: np.ndarray,
+    from_itu: tuple[np.ndarray, np.ndarray],
+    from_other: tuple[np.ndarray, np.ndarray],
+    column: str,
+) -> pd.DataFrame:
+    """Pairs from per-row neighbour lists in both directions: ``from_itu`` = (indices into
+    ``other``, scores), (len(itu), k); ``from_other`` = (indices into ``itu``, scores). The
+    union without duplicates, sorted by ``(itu_index, other_index)``; -1 entries are skipped."""
+    (idx_a, sc_a), (idx_b, sc_b) = from_itu, from_other
+    ok_a, ok_b = idx_a.ravel() >= 0, idx_b.ravel() >= 0
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "itu_index": np.repeat(itu, idx_a.shape[1])[ok_a],
+                    "other_index": other[idx_a.ravel()[ok_a]],
+                    column: sc_a.ravel()[ok_a],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "itu_index": itu[idx_b.ravel()[ok_b]],
+                    "other_index": np.repeat(other, idx_b.shape[1])[ok_b],
+                    column: sc_b.ravel()[ok_b],
+                }
+            ),
+        ],
+        ignore_index=True,
     )
-    idx, sc = blocked_top_k(b, a, k, block_size)
-    frames.append(
-        pd.DataFrame(
-            {
-                "itu_index": itu[idx.ravel()],
-                "other_index": np.repeat(other, idx.shape[1]),
-                column: sc.ravel(),
-            }
-        )
-    )
-    out = pd.concat(frames, ignore_index=True)
     out = out.drop_duplicates(["itu_index", "other_index"], keep="first")
     out = out.sort_values(["itu_index", "other_index"], kind="mergesort").reset_index(drop=True)
     out[column] = out[column].astype(np.float32)
@@ -206,13 +219,21 @@ def _cross_body(
 
 
 def cross_body_neighbours(
-    vectors: np.ndarray, bodies: Sequence[str], k: int, block_size: int = 2048
+    vectors: np.ndarray,
+    bodies: Sequence[str],
+    k: int,
+    block_size: int = 2048,
+    *,
+    uids: Sequence[str] | None = None,
+    state_store: StateStore | None = None,
 ) -> pd.DataFrame:
     """Exact cosine top-k between ITU-T items and ISO/IEC/ISO-IEC items, in both directions.
 
-    ``vectors``: (n, d) float32, rows L2-normalised (so inner product == cosine). ``bodies``:
-    (n,) body of each row. For every ITU-T item its ``k`` most similar non-ITU items and for
-    every non-ITU item its ``k`` most similar ITU-T items; the union, without duplicates.
+    ``vectors``: (n, d) float32, rows L2-normalised. ``bodies``: (n,) body of each row. For
+    every ITU-T item its ``k`` most similar non-ITU items and for every non-ITU item its ``k``
+    most similar ITU-T items; the union, without duplicates. Cosines are canonical
+    (:mod:`pipeline.utils.knn`): the same whatever the block size. ``state_store`` (with
+    ``uids``, one per row): earlier runs' lists, reused for the items that did not change.
 
     Returns a DataFrame with ``itu_index``, ``other_index`` (row positions in ``vectors``) and
     ``semantic`` (cosine, float32), sorted by ``(itu_index, other_index)``.
@@ -220,7 +241,20 @@ def cross_body_neighbours(
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.shape[0] != len(bodies):
         raise ValueError(f"{vectors.shape[0]} vectors but {len(bodies)} bodies")
-    return _cross_body(vectors, bodies, k, block_size, "semantic")
+    itu, other = _split_bodies(bodies)
+    if k <= 0 or len(itu) == 0 or len(other) == 0:
+        return _empty_pairs("semantic")
+    keys = np.asarray(list(uids) if uids is not None else range(len(bodies)), dtype=object)
+    store = state_store if uids is not None else None
+    from_itu, from_other = stored_cross_neighbours(
+        store,
+        f"match-k{k}",
+        (keys[itu], keys[other]),
+        (vectors[itu], vectors[other]),
+        k,
+        block_size,
+    )
+    return neighbour_frame(itu, other, from_itu.top(k), from_other.top(k), "semantic")
 
 
 def _lexical_documents(items: pd.DataFrame) -> list[str]:
@@ -238,30 +272,42 @@ def _lexical_documents(items: pd.DataFrame) -> list[str]:
     return base.tolist()
 
 
-def lexical_matrix(items: pd.DataFrame, params: MatchParams | None = None) -> sp.csr_matrix:
-    """Sparse TF-IDF matrix (n_items, n_terms), rows L2-normalised, float32.
+def lexical_matrix(
+    items: pd.DataFrame,
+    params: MatchParams | None = None,
+    *,
+    state_store: StateStore | None = None,
+) -> sp.csr_matrix:
+    """Sparse TF-IDF matrix (n_items, n_terms), rows L2-normalised, float32, sorted indices.
 
     Built over ``lemma_text`` + ``keyphrases`` (``title`` + ``text`` when those are missing);
     sublinear tf, English stop words, tokens starting with a letter (numbers are explicit
-    evidence, not vocabulary).
+    evidence, not vocabulary), terms in at least ``min_df`` and at most ``max_df`` of the items.
+    ``state_store``: an earlier run's term counts, so only new or changed documents are
+    tokenised again (same matrix as without it).
     """
     params = params or MatchParams()
     docs = _lexical_documents(items)
     n = len(docs)
     if n == 0:
         return sp.csr_matrix((0, 0), dtype=np.float32)
-    vec = TfidfVectorizer(
+    analyzer = TfidfVectorizer(
         lowercase=True,
         stop_words="english",
         token_pattern=_TOKEN_PATTERN,
         ngram_range=(1, params.ngram_max),
-        min_df=min(params.min_df, n),
-        max_df=params.max_df if n > 20 else 1.0,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+    ).build_analyzer()
+    # Whatever decides the terms of a document names the stored counts.
+    name = "terms1-" + text_hash(f"{_TOKEN_PATTERN}|{params.ngram_max}|{sklearn.__version__}")[:12]
+    keys = document_keys(docs)
+    previous = state_store.load(name, keys, TermCounts) if state_store is not None else None
+    counts = count_terms(docs, analyzer, previous, keys)
+    if state_store is not None:
+        state_store.save(name, counts)
     try:
-        return vec.fit_transform(docs).tocsr()
+        return tfidf_matrix(
+            counts, min_df=min(params.min_df, n), max_df=params.max_df if n > 20 else 1.0
+        )
     except ValueError:  # empty vocabulary (tiny or empty corpus)
         return sp.csr_matrix((n, 0), dtype=np.float32)
 
@@ -402,16 +448,27 @@ def match_candidates(
     params: MatchParams | None = None,
     *,
     include_declared: bool = True,
+    state_store: StateStore | None = None,
 ) -> Candidates:
-    """The match stage: the TF-IDF matrix of ``items`` and their cross-body candidate pairs."""
+    """The match stage: the TF-IDF matrix of ``items`` and their cross-body candidate pairs.
+
+    ``state_store``: earlier runs' semantic neighbour lists (by ``uid``), reused for the
+    items whose vector did not change; the pairs are the same as without it."""
     mp = params or MatchParams()
     items = items.reset_index(drop=True)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.shape[0] != len(items):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(items)} items")
-    lex = lexical_matrix(items, mp)
+    lex = lexical_matrix(items, mp, state_store=state_store)
     bodies = str_col(items, "body").tolist()
-    semantic = cross_body_neighbours(vectors, bodies, mp.top_k, mp.block_size)
+    semantic = cross_body_neighbours(
+        vectors,
+        bodies,
+        mp.top_k,
+        mp.block_size,
+        uids=str_col(items, "uid").tolist(),
+        state_store=state_store,
+    )
     pairs = candidate_pairs(
         items, vectors, mp, lexical=lex, include_declared=include_declared, semantic=semantic
     )

@@ -176,3 +176,19 @@ def test_unknown_backend_is_refused() -> None:
         load_embedder(BUNDLED_MODEL, backend="tensorrt")
     with pytest.raises(ValueError, match="backend"):
         EmbedParams(backend="gpu")
+
+
+def test_embedding_text_of_an_enriched_frame_is_the_raw_frames() -> None:
+    """Embed reads enrich's plain_text instead of rebuilding it: the texts (and so the vector
+    cache keys) must not change."""
+    from pipeline.enrich import Enricher, load_nlp
+
+    items = pd.DataFrame(
+        {
+            "title": ["QKD  networks", "Batteries", "x"],
+            "text": ["<p>Keys &amp; links</p>", None, "y " * 1500],
+        }
+    )
+    enriched = Enricher(nlp=load_nlp("no_such_pipeline_xx")).transform(items)
+    assert embedding_text(enriched) == embedding_text(items)
+    assert embedding_text(enriched, max_chars=50) == embedding_text(items, max_chars=50)

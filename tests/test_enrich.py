@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 import pytest
 
+import pipeline.enrich as enrich_module
 from pipeline.enrich import (
     ENRICH_COLUMNS,
     Enricher,
@@ -198,10 +199,20 @@ def test_cache_parses_only_new_or_changed_texts(tmp_path, monkeypatch) -> None:
         return real_pipe(texts, **kwargs)
 
     monkeypatch.setattr(nlp, "pipe", counting_pipe)
+    scanned: list[str] = []
+    real_acronyms = enrich_module.find_acronyms
+
+    def counting_acronyms(text: str) -> list[str]:
+        scanned.append(text)
+        return real_acronyms(text)
+
+    monkeypatch.setattr(enrich_module, "find_acronyms", counting_acronyms)
     changed = items.assign(title=["Smart grid metering", "Optical fibre connectors", "x y z"])
     second = Enricher(nlp=nlp, cache_dir=tmp_path)
     out2 = second.transform(changed)
     assert sorted(parsed) == ["Optical fibre connectors", "x y z"]
+    # An unchanged row is read back whole: not even its regexes run again.
+    assert sorted(scanned) == ["Optical fibre connectors", "x y z"]
     assert (second.hits, second.misses) == (1, 2)
     assert out2["keyphrases"][0] == out1["keyphrases"][0]
     fresh = Enricher(nlp=load_nlp("no_such_pipeline_xx")).transform(changed)

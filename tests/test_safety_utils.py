@@ -1,10 +1,14 @@
 """Untrusted text stays inert; files appear whole."""
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.utils.io import atomic_path, atomic_write_text, open_text
 from pipeline.utils.safety import MAX_CELL_CHARS, is_body_url, safe_cell, safe_url
-from pipeline.utils.text import html_to_text
+from pipeline.utils.text import clean_text, html_to_text
 
 
 @pytest.mark.parametrize("hostile", ["=1+1", "+1", "-2", "@SUM(A1)", "\tcmd", "\rcmd"])
@@ -72,3 +76,22 @@ def test_atomic_outputs_are_readable_like_any_file(tmp_path) -> None:
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _clean_text_reference(text: str) -> str:
+    """clean_text before its fast path: every rule applied to every value."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab \t\n\r\u00a0\x00\x85\u2003e\u0301é")), max_size=30)
+)
+def test_clean_text_fast_path_changes_nothing(text: str) -> None:
+    assert clean_text(text) == _clean_text_reference(text)

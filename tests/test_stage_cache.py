@@ -186,3 +186,54 @@ def test_an_output_that_cannot_be_stored_costs_the_entry_not_the_run(tmp_path: P
     cache.save("double", "k1", {"doubled": lambda: None})  # a lambda does not pickle
     assert not list((tmp_path / "stages").rglob("*.pkl"))
     assert cache.load("double", "k1") is None and cache.status["double"] == "miss"
+
+
+def _slow_square(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"squared": data["raw_items"]["n"] ** 2}
+
+
+def _broken(config: Config, data: Mapping[str, Any]) -> dict[str, Any]:
+    raise ValueError("no vectors for item 7")
+
+
+def _background_graph(func: Any) -> StageGraph:
+    """A background stage whose output a later stage reads, with a stage between them."""
+    return StageGraph(
+        [
+            Stage("square", func, ("raw_items",), ("squared",), background=True),
+            Stage(
+                "double",
+                lambda c, d: {"doubled": d["raw_items"]["n"] * 2},
+                ("raw_items",),
+                ("doubled",),
+            ),
+            Stage(
+                "sum",
+                lambda c, d: {"total": d["squared"] + d["doubled"]},
+                ("squared", "doubled"),
+                ("total",),
+            ),
+        ],
+        given=("raw_items",),
+    )
+
+
+def test_a_background_stage_gives_what_it_gives_in_the_foreground(tmp_path: Path) -> None:
+    items = pd.DataFrame({"n": [1, 2, 3]})
+    config = load_settings()
+    timings: dict[str, float] = {}
+    cache = _cache(tmp_path)
+    out = _background_graph(_slow_square).run(
+        {"raw_items": items}, config, timings=timings, cache=cache
+    )
+    assert out["total"].tolist() == [3, 8, 15]
+    assert set(timings) == {"square", "double", "sum"}  # timed in the child, recorded here
+    # Cached like any stage: the rerun reads it back instead of forking again.
+    again = _background_graph(_broken).run({"raw_items": items}, config, cache=cache)
+    assert again["total"].tolist() == [3, 8, 15]
+    assert cache.status["square"] == "hit"
+
+
+def test_a_failing_background_stage_is_reported_with_its_name() -> None:
+    with pytest.raises(GraphError, match=r"stage 'square' failed: ValueError: no vectors"):
+        _background_graph(_broken).run({"raw_items": pd.DataFrame({"n": [1]})}, load_settings())

@@ -54,18 +54,41 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+class PairGroup:
+    """One committee pair's candidate pairs, best first, as NumPy columns (``score`` float64,
+    the :data:`_GROUP_TEXT` columns object). Pandas frames per group cost most of the stage:
+    each column read of a small frame is ~100 us, and the sheet reads a dozen per row."""
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self.columns = columns
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __len__(self) -> int:
+        return len(self.columns["score"])
+
+    @property
+    def empty(self) -> bool:
+        return len(self) == 0
+
+
 @dataclass
 class CommitteeFeatures:
     """The grid of committee pairs and what explains each row.
 
     ``frame``: one row per (``itu_sg``, ``counterpart``) with ``n_pairs`` and :data:`FEATURES`.
-    ``groups``: (sg, counterpart) -> its candidate pairs, best first (only pairs that exist).
+    ``groups``: (sg, counterpart) -> its candidate pairs, best first (only pairs that exist),
+    as :class:`PairGroup`.
     ``terms``/``term_names``: (n_committees, n_terms) TF-IDF keyphrase matrix (rows l2-normed)
     and its vocabulary; ``term_row``: committee -> row.
     """
 
     frame: pd.DataFrame
-    groups: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    groups: dict[tuple[str, str], PairGroup] = field(default_factory=dict)
     terms: sparse.csr_matrix | None = None
     term_names: np.ndarray | None = None
     term_row: dict[str, int] = field(default_factory=dict)
@@ -213,13 +236,17 @@ def _pair_stats(pairs: pd.DataFrame | None, top_m: int) -> tuple[pd.DataFrame, d
     pp = pp[["itu_committee", "other_committee", *text, "score"]].astype(
         dict.fromkeys(text, object)
     )
-    groups: dict[tuple[str, str], pd.DataFrame] = {}
+    columns = {c: pp[c].to_numpy() for c in text}
+    columns["score"] = pp["score"].to_numpy(dtype=np.float64)
+    groups: dict[tuple[str, str], PairGroup] = {}
     rows = []
     m = max(1, top_m)
-    for key, g in pp.groupby(["itu_committee", "other_committee"], sort=True):
+    positions = pp.groupby(["itu_committee", "other_committee"], sort=True).indices
+    for key in sorted(positions):
         sg, cp = str(key[0]), str(key[1])
+        g = PairGroup({c: v[positions[key]] for c, v in columns.items()})
         groups[(sg, cp)] = g
-        s = g["score"].to_numpy(dtype=np.float64)
+        s = g["score"]
         rows.append(
             (
                 sg,
@@ -227,8 +254,8 @@ def _pair_stats(pairs: pd.DataFrame | None, top_m: int) -> tuple[pd.DataFrame, d
                 len(g),
                 s.sum(),
                 s[:m].sum() / m,
-                g["itu_uid"].nunique(),
-                g["other_uid"].nunique(),
+                len(set(g["itu_uid"].tolist())),
+                len(set(g["other_uid"].tolist())),
             )
         )
     return pd.DataFrame(rows, columns=cols), groups

@@ -22,6 +22,7 @@ from pipeline.contracts import COMMITTEE_COLUMNS, committee_pair_id
 from pipeline.evidence import itu_liaison_committees, parse_declared
 from pipeline.rank.committee_features import (
     CommitteeFeatures,
+    PairGroup,
     committee_features,
     committee_profiles,
 )
@@ -62,7 +63,7 @@ def score_committee_grid(
     n_above = np.zeros(len(f), dtype=int)
     index = {k: i for i, k in enumerate(zip(f["itu_sg"], f["counterpart"], strict=True))}
     for key, g in feats.groups.items():
-        n_above[index[key]] = int((g["score"].to_numpy() >= p.min_pair_score).sum())
+        n_above[index[key]] = int((g["score"] >= p.min_pair_score).sum())
     # Evidence: item pairs carrying it, or (without any) a committee scope close to the SG's.
     listed = (n_above >= max(1, p.min_pairs)) | (f["scope_fwd"].to_numpy() >= p.min_scope)
     f["listed"] = listed
@@ -113,13 +114,13 @@ def rank_committee_pairs(
     for r in f.itertuples(index=False):
         sg, cp = r.itu_sg, r.counterpart
         g = feats.groups.get((sg, cp))
-        cats = g["category"].value_counts() if g is not None else pd.Series(dtype=int)
+        cats = Counter(g["category"].tolist()) if g is not None else Counter()
         liaison = (
             cp in liaison_committees
             or bool(sg_declared.get(sg, set()) & {cp, parent_committee(cp)})
             or (
                 g is not None
-                and bool(g["declared_relation"].isin(["liaison", "relationship"]).any())
+                and any(r in ("liaison", "relationship") for r in g["declared_relation"].tolist())
             )
         )
         terms = feats.shared_terms(sg, cp, p.n_shared_keyphrases)
@@ -158,28 +159,28 @@ def rank_committee_pairs(
     return out[list(COMMITTEE_COLUMNS)]
 
 
-def _questions(g: pd.DataFrame | None) -> str:
+def _questions(g: PairGroup | None) -> str:
     """Questions of the study group's items in the pairs, most pairs first."""
     if g is None or "itu_group" not in g:
         return ""
-    counts = Counter(q for q in g["itu_group"].astype(str) if q)
+    counts = Counter(q for q in map(str, g["itu_group"].tolist()) if q)
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return "; ".join(f"{q} ({n})" for q, n in ordered)
 
 
-def _top_pairs(g: pd.DataFrame | None, n: int = 3) -> str:
+def _top_pairs(g: PairGroup | None, n: int = 3) -> str:
     """The ``n`` best item pairs carrying a committee pair, ``"X.1 ~ ISO 2 (0.83); ..."``."""
     if g is None:
         return ""
     out = []
-    for a, b, score in zip(*_pair_names(g, n), g["score"].to_numpy()[:n], strict=True):
+    for a, b, score in zip(*_pair_names(g, n), g["score"][:n].tolist(), strict=True):
         out.append(f"{a} ~ {b} ({score:.2f})")
     return "; ".join(out)
 
 
-def _pair_names(g: pd.DataFrame, n: int) -> tuple[list[str], list[str]]:
+def _pair_names(g: PairGroup, n: int) -> tuple[list[str], list[str]]:
     """The first ``n`` pairs' ITU-T and other-side names (reference, else uid)."""
-    head = {c: g[c].to_numpy()[:n].tolist() for c in _NAME_COLUMNS}
+    head = {c: g[c][:n].tolist() for c in _NAME_COLUMNS}
     itu = [r or u for r, u in zip(head["itu_reference"], head["itu_uid"], strict=True)]
     other = [r or u for r, u in zip(head["other_reference"], head["other_uid"], strict=True)]
     return itu, other
@@ -189,7 +190,7 @@ _NAME_COLUMNS = ("itu_reference", "itu_uid", "other_reference", "other_uid")
 
 
 def _committee_reason(
-    g: pd.DataFrame | None,
+    g: PairGroup | None,
     liaison: bool,
     terms: list[str],
     specificity: float,
@@ -203,9 +204,9 @@ def _committee_reason(
         parts.append(f"no item pair; scope similarity {scope:.2f}")
     if g is not None and not g.empty:
         (a,), (b,) = _pair_names(g, 1)
-        best = float(g["score"].to_numpy()[0])
+        best = float(g["score"][0])
         parts.append(f"{n} item pair{'s' if n != 1 else ''}, best {a} ~ {b} ({best:.2f})")
-        cats = g["category"].value_counts()
+        cats = Counter(g["category"].tolist())
         if cats.get("common-text", 0):
             parts.append(f"{cats['common-text']} common texts")
     if np.exp(specificity) >= min_lift:

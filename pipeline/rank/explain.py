@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-__all__ = ["keyphrase_document_frequency", "pair_reason", "shared_keyphrases"]
+__all__ = [
+    "keyphrase_document_frequency",
+    "lowercase_index",
+    "pair_reason",
+    "shared_keyphrases",
+]
 
 
 def keyphrase_document_frequency(keyphrases: Sequence[Sequence[str]]) -> Counter[str]:
@@ -14,19 +19,29 @@ def keyphrase_document_frequency(keyphrases: Sequence[Sequence[str]]) -> Counter
 
 
 def shared_keyphrases(
-    a: Sequence[str], b: Sequence[str], df: Mapping[str, int], n: int
+    a: Sequence[str] | Mapping[str, str],
+    b: Sequence[str] | Mapping[str, str],
+    df: Mapping[str, int],
+    n: int,
 ) -> list[str]:
-    """Keyphrases both items have, rarest (most distinctive) first, at most ``n``."""
+    """Keyphrases both items have (compared lowercased), as ``a`` spells them, rarest (most
+    distinctive) first, at most ``n``. ``a``/``b`` may be :func:`lowercase_index` mappings,
+    built once per item instead of once per pair."""
     if not a or not b:
         return []
-    lb = {x.lower() for x in b}
-    seen: dict[str, str] = {}
-    for x in a:
-        low = x.lower()
-        if low in lb and low not in seen:
-            seen[low] = x
-    ordered = sorted(seen, key=lambda k: (df.get(k, 0), -len(k), k))
-    return [seen[k] for k in ordered[:n]]
+    la = a if isinstance(a, Mapping) else lowercase_index(a)
+    lb = b if isinstance(b, Mapping) else lowercase_index(b)
+    common = la.keys() & lb.keys()
+    ordered = sorted(common, key=lambda k: (df.get(k, 0), -len(k), k))
+    return [la[k] for k in ordered[:n]]
+
+
+def lowercase_index(phrases: Sequence[str]) -> dict[str, str]:
+    """Lowercased keyphrase -> its first spelling in ``phrases``."""
+    out: dict[str, str] = {}
+    for x in phrases:
+        out.setdefault(x.lower(), x)
+    return out
 
 
 def _stage_phrase(body: str, active: bool, stage_group: str) -> str:

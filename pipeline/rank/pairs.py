@@ -9,7 +9,12 @@ import scipy.sparse as sp
 from pipeline.contracts import CANDIDATE_COLUMNS, ITU_BODY, OTHER_BODIES, pair_id
 from pipeline.match import MatchParams, lexical_matrix
 from pipeline.rank.evidence import PairEvidence, pair_evidence
-from pipeline.rank.explain import keyphrase_document_frequency, pair_reason, shared_keyphrases
+from pipeline.rank.explain import (
+    keyphrase_document_frequency,
+    lowercase_index,
+    pair_reason,
+    shared_keyphrases,
+)
 from pipeline.rank.families import declares_common_text, family_common_text
 from pipeline.rank.params import RankParams
 from pipeline.rank.score import categorise, priority, score_pairs, text_similarity
@@ -217,8 +222,9 @@ def _explain(
     """Add ``shared_keyphrases`` and ``reason`` to the kept pairs (rows aligned with ii, oo)."""
     kp = list_col(items, "keyphrases")
     df = keyphrase_document_frequency(kp)
+    index = {i: lowercase_index(kp[i]) for i in {*ii.tolist(), *oo.tolist()}}
     shared = [
-        shared_keyphrases(kp[i], kp[j], df, params.n_shared_keyphrases)
+        shared_keyphrases(index[i], index[j], df, params.n_shared_keyphrases)
         for i, j in zip(ii.tolist(), oo.tolist(), strict=True)
     ]
     # Only the columns the reason reads, as lists: itertuples over all ~40 columns (Arrow

@@ -364,9 +364,10 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         values = frame[col].dropna()
         if col == "declared" or not len(values):
             continue
-        if all(isinstance(v, str) for v in values):
+        # A string or bool dtype says what each value is: no need to look at 45,000 of them.
+        if isinstance(values.dtype, pd.StringDtype) or all(isinstance(v, str) for v in values):
             frame[col] = frame[col].fillna("").astype(str)
-        elif all(isinstance(v, bool) for v in values):
+        elif values.dtype == bool or all(isinstance(v, bool) for v in values):
             frame[col] = frame[col].fillna(False).astype(bool)
     return frame
 

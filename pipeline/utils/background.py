@@ -1,5 +1,6 @@
-"""Run one writer in a forked child while this process does other work (2 cores: the workbook,
-xlsxwriter's pure-Python XML, takes as long as every other output together)."""
+"""Run work in a forked child while this process does other work (2 cores: the workbook,
+xlsxwriter's pure-Python XML, takes as long as every other output together; the areas stage's
+single-threaded clustering runs beside match)."""
 
 from __future__ import annotations
 
@@ -21,41 +22,42 @@ class BackgroundError(RuntimeError):
 def _child(parent: int, send: Connection, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
     die_with_parent(parent)
     try:
-        work(*args)
+        result = work(*args)
     except BaseException as exc:  # every failure is reported to the parent
-        send.send(f"{type(exc).__name__}: {exc}")
+        send.send((f"{type(exc).__name__}: {exc}", None))
     else:
-        send.send("")
+        send.send(("", result))
     finally:
         send.close()
 
 
-def start_in_child(work: Callable[..., Any], *args: Any) -> Callable[[], None]:
+def start_in_child(work: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     """Start ``work(*args)`` in a forked child and return ``wait()``, which blocks until it is
-    done and raises :class:`BackgroundError` with the child's error if it failed (or died).
+    done and returns ``work``'s return value (pickled back), or raises :class:`BackgroundError`
+    with the child's error if it failed (or died).
 
     The child inherits ``args`` (nothing is pickled) and dies with this process. Where the OS
-    cannot fork, ``work`` runs here at once and ``wait`` does nothing more. ``work``'s return
-    value is dropped: it must leave its result on disk.
+    cannot fork, ``work`` runs here at once and ``wait`` returns its value.
     """
     if "fork" not in multiprocessing.get_all_start_methods():
-        work(*args)
-        return lambda: None
+        done = work(*args)
+        return lambda: done
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(os.getpid(), send, work, args), daemon=True)
     process.start()
     send.close()  # only the child writes: its exit closes the pipe
 
-    def wait() -> None:
+    def wait() -> Any:
         try:
-            message = receive.recv()
+            message, result = receive.recv()
         except EOFError:
-            message = "the child process died without a word"
+            message, result = "the child process died without a word", None
         finally:
             receive.close()
             process.join()
         if message:
             raise BackgroundError(message)
+        return result
 
     return wait
