@@ -52,15 +52,15 @@ def count_terms(
     hence same hash) are not analysed again. The result does not depend on ``previous``.
     ``keys``: :func:`document_keys` of ``docs`` when the caller has them already."""
     keys = np.asarray(document_keys(docs) if keys is None else list(keys), dtype=object)
-    known = {} if previous is None else {str(k): i for i, k in enumerate(previous.keys)}
     first: dict[str, int] = {}
     for i, k in enumerate(keys):
         first.setdefault(k, i)
-    fresh_keys = [k for k in first if k not in known]
     if previous is None:
         return _count_from_scratch(docs, analyzer, keys, first)
+    known = {str(k): i for i, k in enumerate(previous.keys)}
+    fresh_keys = [k for k in first if k not in known]
     fresh = [Counter(analyzer(docs[first[k]])) for k in fresh_keys]
-    old_terms = previous.terms if previous is not None else []
+    old_terms = previous.terms
     added = sorted(set().union(*fresh) - set(old_terms)) if fresh else []
     # The sorted union without sorting the old vocabulary again: old term j moves right by the
     # number of added terms that sort before it.
@@ -69,16 +69,13 @@ def count_terms(
         insert_at, np.arange(len(old_terms)), side="right"
     )
     terms = list(heapq.merge(old_terms, added))
+    old = previous.counts.copy()
+    old.indices = old_to_new[old.indices]
+    old.resize((old.shape[0], len(terms)))
     index = {t: i for i, t in enumerate(terms)} if fresh else {}
-    parts = [_rows(fresh, index, len(terms))]
-    if previous is not None:
-        old = previous.counts.copy()
-        old.indices = old_to_new[old.indices]
-        old.resize((old.shape[0], len(terms)))
-        parts.insert(0, old)
-    stacked = sp.vstack(parts, format="csr")
-    n_old = previous.counts.shape[0] if previous is not None else 0
-    fresh_at = {k: n_old + i for i, k in enumerate(fresh_keys)}
+    stacked = sp.vstack([old, _rows(fresh, index, len(terms))], format="csr")
+    # Row of each document in ``stacked``: its old row, or its place after the old rows.
+    fresh_at = {k: old.shape[0] + i for i, k in enumerate(fresh_keys)}
     order = np.array([known[k] if k in known else fresh_at[k] for k in keys], dtype=np.int64)
     return _drop_unused(keys, terms, sp.csr_matrix(stacked[order], dtype=np.float32))
 
