@@ -39,7 +39,6 @@ from pipeline.utils.frames import list_col, str_col
 from pipeline.utils.knn import (
     RunningTopK,
     both_ways_top_k,
-    select_top_k,
     stored_cross_neighbours,
 )
 from pipeline.utils.sqlite_cache import text_hash
@@ -49,7 +48,6 @@ from pipeline.utils.tfidf import TermCounts, count_terms, document_keys, tfidf_m
 __all__ = [
     "Candidates",
     "MatchParams",
-    "blocked_top_k",
     "candidate_pairs",
     "cross_body_neighbours",
     "evidence_candidates",
@@ -106,41 +104,6 @@ def _dense_block(a: np.ndarray | sp.spmatrix, b: np.ndarray | sp.spmatrix) -> np
     if sp.issparse(prod):
         prod = prod.toarray()
     return np.asarray(prod, dtype=np.float32)
-
-
-def blocked_top_k(
-    queries: np.ndarray | sp.spmatrix,
-    corpus: np.ndarray | sp.spmatrix,
-    k: int,
-    block_size: int = 2048,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` inner products of each query row against the corpus rows.
-
-    Shapes: ``queries`` (q, d), ``corpus`` (c, d), dense or sparse CSR. Returns ``(indices,
-    scores)``, both (q, min(k, c)), each row sorted by descending score with ties broken by the
-    lower corpus index (so results never depend on block boundaries). Memory: one
-    ``block_size x block_size`` product plus the running (block_size, 2k) top-k.
-    """
-    n_q, n_c = queries.shape[0], corpus.shape[0]
-    k = min(k, n_c)
-    indices = np.zeros((n_q, k), dtype=np.int64)
-    scores = np.zeros((n_q, k), dtype=np.float32)
-    if n_q == 0 or k == 0:
-        return indices, scores
-    block_size = max(1, block_size)
-    for r0 in range(0, n_q, block_size):
-        q = queries[r0 : r0 + block_size]
-        best_i = np.empty((q.shape[0], 0), dtype=np.int64)
-        best_s = np.empty((q.shape[0], 0), dtype=np.float32)
-        for c0 in range(0, n_c, block_size):
-            sims = _dense_block(q, corpus[c0 : c0 + block_size])
-            cols = np.broadcast_to(np.arange(c0, c0 + sims.shape[1]), sims.shape)
-            cand_s = np.concatenate([best_s, sims], axis=1)
-            cand_i = np.concatenate([best_i, cols], axis=1)
-            best_i, best_s = select_top_k(cand_i, cand_s, k)
-        indices[r0 : r0 + q.shape[0]] = best_i
-        scores[r0 : r0 + q.shape[0]] = best_s
-    return indices, scores
 
 
 def _cross_body(

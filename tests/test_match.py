@@ -8,13 +8,13 @@ import pytest
 
 from pipeline.match import (
     MatchParams,
-    blocked_top_k,
     cross_body_neighbours,
     hubness,
     lexical_matrix,
     lexical_neighbours,
     pair_cosine,
 )
+from pipeline.utils.knn import RunningTopK, both_ways_top_k
 
 
 def _random_unit(n: int, d: int, seed: int) -> np.ndarray:
@@ -24,10 +24,13 @@ def _random_unit(n: int, d: int, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("block_size", [3, 7, 64, 4096])
 def test_blocked_top_k_equals_brute_force(block_size: int) -> None:
+    """The exact-tie top-k the lexical candidates use (one product per block, both ways)."""
     q, c = _random_unit(130, 16, 0), _random_unit(170, 16, 1)
     c[5] = c[9]  # exact tie: lower index first
     q[3] = c[5]
-    idx, sc = blocked_top_k(q, c, 6, block_size)
+    found = (RunningTopK(130, 6, exact_ties=True), RunningTopK(170, 6, exact_ties=True))
+    both_ways_top_k(q, c, found, lambda a, b: a @ b.T, block_size)
+    idx, sc = found[0].idx, found[0].sc
     full = q @ c.T
     order = np.lexsort((np.broadcast_to(np.arange(c.shape[0]), full.shape), -full), axis=1)[:, :6]
     assert (idx == order).all()

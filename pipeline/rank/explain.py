@@ -19,21 +19,14 @@ def keyphrase_document_frequency(keyphrases: Sequence[Sequence[str]]) -> Counter
 
 
 def shared_keyphrases(
-    a: Sequence[str] | Mapping[str, str],
-    b: Sequence[str] | Mapping[str, str],
-    df: Mapping[str, int],
-    n: int,
+    a: Mapping[str, str], b: Mapping[str, str], df: Mapping[str, int], n: int
 ) -> list[str]:
     """Keyphrases both items have (compared lowercased), as ``a`` spells them, rarest (most
-    distinctive) first, at most ``n``. ``a``/``b`` may be :func:`lowercase_index` mappings,
-    built once per item instead of once per pair."""
-    if not a or not b:
-        return []
-    la = a if isinstance(a, Mapping) else lowercase_index(a)
-    lb = b if isinstance(b, Mapping) else lowercase_index(b)
-    common = la.keys() & lb.keys()
+    distinctive) first, at most ``n``. ``a``/``b``: each item's :func:`lowercase_index`, built
+    once per item, not once per pair."""
+    common = a.keys() & b.keys()
     ordered = sorted(common, key=lambda k: (df.get(k, 0), -len(k), k))
-    return [la[k] for k in ordered[:n]]
+    return [a[k] for k in ordered[:n]]
 
 
 def lowercase_index(phrases: Sequence[str]) -> dict[str, str]:

@@ -54,6 +54,13 @@ MARGIN = 8
 _TOLERANCE = np.float32(1e-5)
 # Pairs rescored per step: two (chunk, d) float64 gathers, 25 MiB at d = 384.
 _PAIR_CHUNK = 4096
+# Sort key of a missing entry (index -1): after every real column.
+_MISSING = np.iinfo(np.int64).max
+
+
+def _missing_last(indices: np.ndarray) -> np.ndarray:
+    """``indices`` as a sort key in which -1 (no entry) comes after every real index."""
+    return np.where(indices >= 0, indices, _MISSING)
 
 
 @dataclass(frozen=True)
@@ -179,9 +186,8 @@ class RunningTopK:
         cand_s = np.concatenate([self.sc[rows], add_s], axis=1)
         if self.exact_ties:
             # -1 (empty) sorts after every real column among equal (-inf) scores.
-            key = np.where(cand_i >= 0, cand_i, np.iinfo(np.int64).max)
-            top_key, top_s = select_top_k(key, cand_s, self.width)
-            self.idx[rows] = np.where(top_key == np.iinfo(np.int64).max, -1, top_key)
+            top_key, top_s = select_top_k(_missing_last(cand_i), cand_s, self.width)
+            self.idx[rows] = np.where(top_key == _MISSING, -1, top_key)
             self.sc[rows] = top_s
             return
         keep = np.argpartition(-cand_s, self.width - 1, axis=1)[:, : self.width]
@@ -225,8 +231,7 @@ def _finish(
     scores[valid] = canonical_cosines(queries, corpus, rows[valid], flat[valid])
     scores = scores.reshape(n, w)
     # -1 (missing) sorts last: its score is -inf and its key index is past every real one.
-    key_idx = np.where(cand >= 0, cand, np.iinfo(np.int64).max)
-    order = np.lexsort((key_idx, -scores), axis=1)
+    order = np.lexsort((_missing_last(cand), -scores), axis=1)
     cand = np.take_along_axis(cand, order, axis=1)
     scores = np.take_along_axis(scores, order, axis=1)
     # More candidates than the width exist only when the corpus has more rows than the width.
@@ -334,6 +339,7 @@ def update_neighbour_lists(
     *,
     same_rows: bool = False,
     block_size: int = 2048,
+    digests: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[NeighbourState, dict[str, int]]:
     """The lists :func:`neighbour_lists` would give, reusing ``previous`` where it can.
 
@@ -341,13 +347,16 @@ def update_neighbour_lists(
     that changed or left, plus the changed corpus rows that score above its bound; a row left
     with fewer than ``min_width`` certain entries, and every new or changed row, is recomputed
     against the whole corpus. ``*_keys``: unique ids (uids) per row; ``same_rows``: queries and
-    corpus are the same rows (a from-scratch run then computes each block pair once). Returns
+    corpus are the same rows (a from-scratch run then computes each block pair once);
+    ``digests``: :func:`row_digests` of queries and corpus when the caller has them. Returns
     the new state and counts (``reused``, ``recomputed``, ``changed_corpus``), which are logged.
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     corpus = np.ascontiguousarray(corpus, dtype=np.float32)
-    q_dig = row_digests(queries)
-    c_dig = q_dig if same_rows else row_digests(corpus)
+    if digests is None:
+        q_dig = row_digests(queries)
+        digests = (q_dig, q_dig if same_rows else row_digests(corpus))
+    q_dig, c_dig = digests
     n_q, n_c = queries.shape[0], corpus.shape[0]
     new_c = _positions(corpus_keys, c_dig)
     if previous is None or n_c <= width:
@@ -453,7 +462,7 @@ def _reuse_rows(
     add_i[row, slot], add_s[row, slot] = col, score
     cand_i = np.concatenate([mapped, add_i], axis=1)
     cand_s = np.concatenate([o_sc, add_s], axis=1)
-    order = np.lexsort((np.where(cand_i >= 0, cand_i, np.iinfo(np.int64).max), -cand_s), axis=1)
+    order = np.lexsort((_missing_last(cand_i), -cand_s), axis=1)
     cand_i = np.take_along_axis(cand_i, order, axis=1)
     cand_s = np.take_along_axis(cand_s, order, axis=1)
     if cand_i.shape[1] > width:
@@ -492,24 +501,9 @@ def stored_self_neighbours(
     if store is None:
         return self_neighbour_lists(vectors, k, block_size)
     name = f"{_STATE_FORMAT}-{name}"
-    try:
-        state, stats = update_neighbour_lists(
-            store.load(name, keys, NeighbourState),
-            keys,
-            vectors,
-            keys,
-            vectors,
-            k + SLACK,
-            k,
-            same_rows=True,
-            block_size=block_size,
-        )
-    except ValueError as exc:  # keys not unique: nothing to match rows by
-        log.warning("%s: neighbours computed from scratch (%s)", name, exc)
-        return self_neighbour_lists(vectors, k, block_size)
-    store.save(name, state)
-    log.info("%s neighbours: %s", name, stats)
-    return state.lists
+    rows = (keys, vectors, row_digests(vectors))
+    return _update_stored(store, name, store.load(name, keys, NeighbourState), rows, rows, k,
+                          same_rows=True, block_size=block_size)  # fmt: skip
 
 
 def stored_cross_neighbours(
@@ -523,31 +517,60 @@ def stored_cross_neighbours(
     """:func:`cross_neighbour_lists` (``a`` against ``b`` and back), each direction updated
     from ``store`` like :func:`stored_self_neighbours`. ``keys`` and ``vectors`` are
     ``(a's, b's)``."""
-    a, b = vectors
-    # Per direction: stored name, query keys and vectors, corpus keys and vectors.
-    sides = [
-        (f"{_STATE_FORMAT}-{name}-ab", keys[0], a, keys[1], b),
-        (f"{_STATE_FORMAT}-{name}-ba", keys[1], b, keys[0], a),
-    ]
-    previous = [store.load(side[0], side[1], NeighbourState) if store else None for side in sides]
+    if store is None:
+        return cross_neighbour_lists(vectors[0], vectors[1], k, block_size)
+    a = (keys[0], vectors[0], row_digests(vectors[0]))
+    b = (keys[1], vectors[1], row_digests(vectors[1]))
+    # Per direction: stored name, query rows, corpus rows (keys, vectors, digests).
+    sides = [(f"{_STATE_FORMAT}-{name}-ab", a, b), (f"{_STATE_FORMAT}-{name}-ba", b, a)]
+    previous = [store.load(n, q[0], NeighbourState) for n, q, _ in sides]
     if all(prev is None for prev in previous):
-        lists = cross_neighbour_lists(a, b, k + (SLACK if store else 0), block_size)
-        for (n, q, qv, c, cv), lst in zip(sides, lists, strict=True):
-            if store is not None:
-                store.save(n, NeighbourState(q, row_digests(qv), c, row_digests(cv), lst))
+        lists = cross_neighbour_lists(a[1], b[1], k + SLACK, block_size)
+        for (n, q, c), lst in zip(sides, lists, strict=True):
+            store.save(n, NeighbourState(q[0], q[2], c[0], c[2], lst))
         return lists
-    out = []
-    for (n, q, qv, c, cv), prev in zip(sides, previous, strict=True):
-        try:
-            state, stats = update_neighbour_lists(
-                prev, q, qv, c, cv, k + SLACK, k, block_size=block_size
-            )
-        except ValueError as exc:  # keys not unique
-            log.warning("%s: neighbours computed from scratch (%s)", n, exc)
-            out.append(neighbour_lists(qv, cv, k, block_size))
-            continue
-        if store is not None:
-            store.save(n, state)
-        log.info("%s neighbours: %s", n, stats)
-        out.append(state.lists)
-    return out[0], out[1]
+    ab, ba = (
+        _update_stored(store, n, prev, q, c, k, same_rows=False, block_size=block_size)
+        for (n, q, c), prev in zip(sides, previous, strict=True)
+    )
+    return ab, ba
+
+
+_Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _update_stored(
+    store: StateStore,
+    name: str,
+    previous: NeighbourState | None,
+    query: _Rows,
+    corpus: _Rows,
+    k: int,
+    *,
+    same_rows: bool,
+    block_size: int,
+) -> NeighbourLists:
+    """:func:`update_neighbour_lists` with ``k + SLACK`` entries per row, stored again under
+    ``name``; ``query``/``corpus`` are (keys, vectors, digests). Keys that are not unique
+    cannot match rows to a stored state: the lists are then computed from scratch."""
+    try:
+        state, stats = update_neighbour_lists(
+            previous,
+            query[0],
+            query[1],
+            corpus[0],
+            corpus[1],
+            k + SLACK,
+            k,
+            same_rows=same_rows,
+            block_size=block_size,
+            digests=(query[2], corpus[2]),
+        )
+    except ValueError as exc:
+        log.warning("%s: neighbours computed from scratch (%s)", name, exc)
+        if same_rows:
+            return self_neighbour_lists(corpus[1], k, block_size)
+        return neighbour_lists(query[1], corpus[1], k, block_size)
+    store.save(name, state)
+    log.info("%s neighbours: %s", name, stats)
+    return state.lists
