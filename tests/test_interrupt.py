@@ -210,6 +210,9 @@ def test_sigterm_during_enrich_stops_the_spacy_workers(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     command = [sys.executable, "-m", "pipeline", "run", "--snapshot", str(SAMPLE)]
     command += ["--model", "hashing-512", "--config", str(config), "--out", str(out)]
+    # An empty cache folder: with the project's own (models/), texts parsed by an earlier run
+    # are read back and no worker ever starts.
+    command += ["--cache-dir", str(tmp_path / "cache")]
     proc = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
