@@ -174,11 +174,15 @@ def normalize_question(raw: str) -> str:
 
 
 def parent_committee(committee: str) -> str:
-    """The committee one level up (``ISO/IEC JTC 1/SC 27`` -> ``ISO/IEC JTC 1``), or itself."""
+    """The committee one level up (``ISO/IEC JTC 1/SC 27`` -> ``ISO/IEC JTC 1``, ``IEC SC 77A`` ->
+    ``IEC TC 77``, ``CISPR/B`` -> ``CISPR``), or itself."""
     if "/SC " in committee and committee.startswith(("ISO/", "IEC/ISO")):
         return committee.rsplit("/SC ", 1)[0]
     if committee.startswith("CISPR/"):
         return "CISPR"
+    iec_sc = re.fullmatch(r"IEC SC (\d+)[A-Z]", committee)
+    if iec_sc:  # IEC numbers a subcommittee after its TC: SC 77A is under TC 77
+        return f"IEC TC {iec_sc.group(1)}"
     return committee
 
 

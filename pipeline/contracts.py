@@ -184,6 +184,8 @@ COMMITTEE_COLUMNS: tuple[str, ...] = (
     "scope_similarity",
     "mandate_similarity",
     "keyphrase_similarity",
+    "n_citations",
+    "cited",
     "shared_keyphrases",
     "questions",
     "top_pairs",

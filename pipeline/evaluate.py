@@ -18,6 +18,7 @@ ranking, with the TF-IDF cosine as the only signal) and random (uniform scores, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -42,8 +43,9 @@ from pipeline.rank.committee_model import (
     CommitteeModel,
     fit_committee_model,
     load_committee_model,
+    standardise_within,
 )
-from pipeline.rank.committees import score_committee_grid
+from pipeline.rank.committees import rank_committee_pairs, score_committee_grid
 from pipeline.references import standard_keys
 from pipeline.utils.io import atomic_write_text
 from pipeline.utils.timing import peak_rss_mb, timed
@@ -225,13 +227,18 @@ def committee_metrics(
                 "rank": r,
             }
         )
-    per = pd.DataFrame(rows, columns=["itu_sg", "counterpart", "kind", "rank"])
-    ranks = per["rank"].to_numpy(dtype=np.float64)
+    return _rank_summary(pd.DataFrame(rows, columns=["itu_sg", "counterpart", "kind", "rank"]), top)
+
+
+def _rank_summary(per_pair: pd.DataFrame, top: int) -> dict[str, Any]:
+    """``n``, ``in_top`` (share with rank <= ``top``), ``mrr`` and ``per_pair`` itself."""
+    ranks = per_pair["rank"].to_numpy(dtype=np.float64)
+    n = len(ranks)
     return {
-        "n": len(per),
-        "in_top": float((ranks <= top).mean()) if len(per) else math.nan,
-        "mrr": float(np.where(np.isfinite(ranks), 1 / ranks, 0).mean()) if len(per) else math.nan,
-        "per_pair": per,
+        "n": n,
+        "in_top": float((ranks <= top).mean()) if n else math.nan,
+        "mrr": float(np.where(np.isfinite(ranks), 1 / ranks, 0).mean()) if n else math.nan,
+        "per_pair": per_pair,
     }
 
 
@@ -362,6 +369,62 @@ def committee_cross_validation(
     return out
 
 
+#: Name of the cross-validated figures of choosing fixed weights.
+FIXED_LOSO = "fixed weights (chosen leave-one-SG-out)"
+
+#: The fixed weightings the shipped weights were chosen among: a weight for ``strength`` and one
+#: for ``citations``, every other feature of the model 1, on within-SG z-scores.
+FIXED_WEIGHT_GRID: dict[str, tuple[float, ...]] = {
+    "strength": (1.0, 2.0, 3.0),
+    "citations": (0.0, 2.0, 5.0, 8.0, 12.0, 20.0),
+}
+
+
+def _weight_variants(features: Sequence[str]) -> list[tuple[float, ...]]:
+    """Every weighting of ``features`` that :data:`FIXED_WEIGHT_GRID` spans."""
+    axes = [FIXED_WEIGHT_GRID.get(f, (1.0,)) for f in features]
+    return [tuple(w) for w in itertools.product(*axes)]
+
+
+def fixed_weight_selection(
+    grid: pd.DataFrame, gold: pd.DataFrame, features: Sequence[str], top: int = 10
+) -> dict[str, Any]:
+    """Leave-one-study-group-out figures of *choosing* fixed weights.
+
+    For each study group with known pairs, the weighting of :func:`_weight_variants` with the
+    best MRR on the other study groups' known pairs ranks it (ties: the earlier weighting); so
+    the figure is out-of-sample for the choice, which the shipped model's in-sample row is
+    not. ``grid``: :func:`pipeline.rank.committees.score_committee_grid`'s frame. Returns
+    :func:`committee_metrics`' dict plus ``per_sg`` (with the ``weights`` chosen for each).
+    """
+    dev, _ = _dev_frame(grid, gold)
+    z = standardise_within(dev, features)
+    keys = dev[["itu_sg", "counterpart"]]
+    variants = _weight_variants(features)
+    ranks = {
+        w: committee_metrics(keys.assign(score=z @ np.asarray(w)), gold, top)["per_pair"]
+        for w in variants
+    }
+    chosen: dict[str, tuple[float, ...]] = {}
+    held = []
+    for sg in sorted(set(gold["itu_sg"])):
+
+        def rr_elsewhere(w: tuple[float, ...], sg: str = sg) -> float:
+            r = ranks[w].loc[ranks[w]["itu_sg"] != sg, "rank"].to_numpy(dtype=np.float64)
+            return round(float(np.where(np.isfinite(r), 1 / r, 0).sum()), 9)
+
+        chosen[sg] = max(variants, key=lambda w: (rr_elsewhere(w), -variants.index(w)))
+        held.append(ranks[chosen[sg]][ranks[chosen[sg]]["itu_sg"] == sg])
+    per = pd.concat(held).set_index(["itu_sg", "counterpart"])
+    per_pair = per.reindex(pd.MultiIndex.from_frame(gold[["itu_sg", "counterpart"]]))
+    per_pair = per_pair.reset_index()[["itu_sg", "counterpart", "kind", "rank"]]
+    out = _rank_summary(per_pair, top)
+    out["per_sg"] = per_sg_table(per_pair, top).assign(
+        weights=lambda t: t["itu_sg"].map(lambda sg: list(chosen[sg]))
+    )
+    return out
+
+
 def per_sg_table(per_pair: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     """Per study group: known pairs ``n``, share in the top ``top``, MRR."""
     rows = []
@@ -488,8 +551,39 @@ def tfidf_overlay(config: Config) -> dict[str, dict[str, Any]]:
             "lexical_ceiling": 1.0,
             "hide_declared": True,
         },
-        "committees": {"aggregation": "sum"},
+        # The baseline of issue 10: similarities summed per committee, each on its own.
+        "committees": {"aggregation": "sum", "families": False},
     }
+
+
+#: Name of the committee figures with the twins' references removed (the leak check).
+NO_TWIN_CITATIONS = "pipeline, twins' citations removed"
+
+
+def without_twin_citations(items: pd.DataFrame, twins: pd.DataFrame) -> pd.DataFrame:
+    """``items`` with no reference in text (``ref_standards``, ``ref_committees``) on either side
+    of a known twin. A Recommendation's abstract that names its twin's number is nearly a
+    declaration; committee figures on these items show how much citations owe to that."""
+    twin_uids = set(twins["itu_uid"]) | set(twins["other_uid"])
+    hit = items["uid"].isin(twin_uids).to_numpy()
+    out = items.copy()
+    for col in ("ref_standards", "ref_committees"):
+        if col in out.columns:
+            out[col] = [[] if h else v for h, v in zip(hit, out[col].tolist(), strict=True)]
+    return out
+
+
+def _citation_leak_check(data: Mapping[str, Any], cfg: Config, gold: Gold) -> dict[str, Any]:
+    """Committee metrics of the shipped model on items without the twins' citations."""
+    sheet = rank_committee_pairs(
+        without_twin_citations(data["items"], gold.twins),
+        data["pairs"],
+        data["committees"],
+        cfg.committees,
+        committee_vectors=data["committee_vectors"],
+        item_vectors=data["vectors"],
+    )
+    return committee_metrics(sheet, gold.committee_pairs)
 
 
 def _measure(
@@ -514,8 +608,10 @@ def _measure(
 def _committee_cv(
     data: Mapping[str, Any], cfg: Config, gold: Gold, fit_to: str | Path | None
 ) -> tuple[dict[str, Any], str, list[str]]:
-    """Leave-one-SG-out figures of the committee model on the run's outputs, optionally a
-    model fitted on all of it written to ``fit_to``. Returns (figures, model version, notes)."""
+    """Leave-one-SG-out figures of the committee model on the run's outputs (a fitted logistic
+    regression, :data:`LOSO`, and the choice among fixed weights, :data:`FIXED_LOSO`),
+    optionally a model fitted on all of it written to ``fit_to``. Returns (name -> figures,
+    model version, notes)."""
     model = load_committee_model(cfg.committees.model)
     grid = score_committee_grid(
         data["items"],
@@ -527,6 +623,9 @@ def _committee_cv(
     ).frame
     known = gold.committee_pairs
     cv = committee_cross_validation(grid, known, model.features, transform=model.transform)
+    rows = {LOSO: cv}
+    if model.transform == "z" and len(set(known["itu_sg"])) > 1:
+        rows[FIXED_LOSO] = fixed_weight_selection(grid, known, model.features)
     notes = []
     if fit_to is not None:
         summary = {"loso_in_top10": round(cv["in_top"], 4), "loso_mrr": round(cv["mrr"], 4)}
@@ -539,7 +638,7 @@ def _committee_cv(
         else:
             atomic_write_text(Path(fit_to), fitted.to_json())
             notes.append(f"committee model {fitted.version} written to {fit_to}")
-    return cv, model.version, notes
+    return rows, model.version, notes
 
 
 # The stages a baseline reruns; their outputs are dropped from the pipeline's data so the graph
@@ -593,10 +692,11 @@ def evaluate_corpus(
         items = data["items"]
         twins, comms = _measure(data, base, gold, seed)
     with timed(timings, "committee cross-validation", say):
-        cv, version, notes = _committee_cv(data, cfg, gold, fit_committee_model_to)
+        cv_rows, version, notes = _committee_cv(data, cfg, gold, fit_committee_model_to)
         for note in notes:
             say(note)
-        comms = {"pipeline": comms["pipeline"], LOSO: cv} | comms
+        comms = {"pipeline": comms["pipeline"], **cv_rows} | comms
+        comms[NO_TWIN_CITATIONS] = _citation_leak_check(data, cfg, gold)
     timings["total (pipeline, without baselines)"] = pipeline_total
     evaluation = CorpusEvaluation(
         command=command,
@@ -650,8 +750,14 @@ def _committee_report(ev: CorpusEvaluation) -> list[str]:
         "",
         f"Committee model `{ev.committee_model}`. *pipeline* is the shipped model on the pairs "
         "it was fitted on (**in-sample** when the model was fitted on this corpus); "
-        f"*{LOSO}* scores each study group with a model fitted (and its regularisation "
-        "chosen) on the other study groups' pairs only (**out-of-sample**).",
+        f"*{LOSO}* scores each study group with a logistic regression fitted (and its "
+        "regularisation chosen) on the other study groups' pairs only (**out-of-sample**); "
+        f"*{FIXED_LOSO}* scores each study group with the fixed weighting (of "
+        f"{len(_weight_variants(('strength', 'citations')))}: strength and citations weights) "
+        "that ranks the other study groups' pairs best, the procedure that chose the shipped "
+        "weights (**out-of-sample** for that choice). "
+        f"*{NO_TWIN_CITATIONS}*: the shipped model when neither side of a known twin cites "
+        "anything (an abstract naming its twin's number is nearly a declaration).",
         "",
         "| ranking | n | in top 10 | MRR |",
         "|---|---|---|---|",
@@ -660,10 +766,12 @@ def _committee_report(ev: CorpusEvaluation) -> list[str]:
         lines.append(f"| {name} | {m['n']} | {_pct(m['in_top'])} | {_num(m['mrr'])} |")
     base = ev.committees.get("TF-IDF only", {}).get("mrr", math.nan)
     if base and not math.isnan(base):
-        for name in ("pipeline", LOSO):
+        for name in ("pipeline", LOSO, FIXED_LOSO):
+            if name not in ev.committees:
+                continue
             ours = ev.committees.get(name, {}).get("mrr", math.nan)
             lines += ["", f"MRR ratio {name} / TF-IDF: {ours / base:.2f}x"]
-    names = [n for n in ("pipeline", LOSO, "TF-IDF only") if n in ev.committees]
+    names = [n for n in ("pipeline", LOSO, FIXED_LOSO, "TF-IDF only") if n in ev.committees]
     per_sg = {n: per_sg_table(ev.committees[n]["per_pair"]).set_index("itu_sg") for n in names}
     lines += ["", "Per study group (in top 10 / MRR):", ""]
     lines += ["| study group | n | " + " | ".join(names) + " |"]

@@ -77,7 +77,9 @@ def test_body_parent_and_question_helpers() -> None:
     assert body_of_committee("ISO/TC 204") == "ISO"
     assert parent_committee("ISO/IEC JTC 1/SC 27") == "ISO/IEC JTC 1"
     assert parent_committee("ISO/TC 22/SC 31") == "ISO/TC 22"
-    assert parent_committee("IEC SC 65A") == "IEC SC 65A"
+    assert parent_committee("IEC SC 65A") == "IEC TC 65"
+    assert parent_committee("CISPR/B") == "CISPR"
+    assert parent_committee("IEC TC 100") == "IEC TC 100"
     assert normalize_question("Question 10/17") == "Q10/17"
     assert normalize_question("Y.1234") == ""
 

@@ -14,11 +14,14 @@ import spacy
 from pipeline.committees import canonical_committee
 from pipeline.evaluate import (
     LOSO,
+    NO_TWIN_CITATIONS,
     committee_metrics,
     evaluate_corpus,
+    fixed_weight_selection,
     markdown_report,
     random_committee_metrics,
     twin_metrics,
+    without_twin_citations,
     write_report,
 )
 from pipeline.graph import load_settings
@@ -183,6 +186,7 @@ def test_evaluate_corpus_end_to_end_tiny(tmp_path: Path) -> None:
     # Every listed row is a known pair: no model can be fitted, and the report says so.
     assert not fitted.exists() and "committee model not fitted" in ev.notes[0]
     assert set(ev.twins) == {"pipeline (similarity)", "pipeline (score)", "TF-IDF only", "random"}
+    assert ev.committees[NO_TWIN_CITATIONS]["n"] == 1
     block = markdown_report(ev)
     assert "Twin recovery" in block and "| random |" in block and "enrich" in block
     assert "**in-sample**" in block and "Per study group" in block
@@ -193,3 +197,48 @@ def test_evaluate_corpus_end_to_end_tiny(tmp_path: Path) -> None:
     assert meta["config"]["rank"]["hide_declared"] is True
     assert {"enrich", "embed", "match", "areas", "rank", "committee pairs"} <= set(meta["timings"])
     assert not (tmp_path / "embeddings").exists()  # [embed] cache = false is honoured
+
+
+def test_fixed_weights_are_chosen_without_the_held_out_study_group() -> None:
+    # In SG1, SG2 and SG4 the known counterpart is the cited one; in SG3 it is the strongest.
+    # Chosen on the other study groups, SG3 gets a weighting that favours citations, so its
+    # known pair ranks second: the figure is out-of-sample for the choice.
+    rows = []
+    for sg in ("SG1", "SG2", "SG3", "SG4"):
+        for cp, strength, cites in [("A", 0.9, 0.0), ("B", 0.5, 0.7), ("C", 0.1, 0.0)]:
+            rows.append(
+                dict(
+                    itu_sg=sg,
+                    counterpart=f"IEC TC {sg[2:]}{ord(cp)}",
+                    listed=True,
+                    strength=strength,
+                    citations=cites,
+                )
+            )
+    grid = pd.DataFrame(rows)
+    gold = pd.DataFrame(
+        {
+            "itu_sg": ["SG1", "SG2", "SG3", "SG4"],
+            "counterpart": ["IEC TC 166", "IEC TC 266", "IEC TC 365", "IEC TC 466"],
+            "kind": ["liaison"] * 4,
+        }
+    )
+    out = fixed_weight_selection(grid, gold, ["strength", "citations"])
+    assert out["per_pair"]["rank"].tolist() == [1.0, 1.0, 2.0, 1.0]
+    chosen = out["per_sg"].set_index("itu_sg")["weights"]
+    assert all(w[1] > 0 for w in chosen) and out["mrr"] == pytest.approx(3.5 / 4)
+
+
+def test_the_leak_check_drops_only_the_twins_references() -> None:
+    items = pd.DataFrame(
+        {
+            "uid": ["ITU-T:X.1", "ISO:1", "ITU-T:X.2"],
+            "ref_standards": [["ISO 1"], ["ITU-T X.1"], ["ISO 9"]],
+            "ref_committees": [["ISO/TC 1"], [], ["ISO/TC 9"]],
+        }
+    )
+    twins = pd.DataFrame({"itu_uid": ["ITU-T:X.1"], "other_uid": ["ISO:1"]})
+    out = without_twin_citations(items, twins)
+    assert out["ref_standards"].tolist() == [[], [], ["ISO 9"]]
+    assert out["ref_committees"].tolist() == [[], [], ["ISO/TC 9"]]
+    assert items["ref_standards"].tolist()[0] == ["ISO 1"]  # the input is left as it was

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers_committees import committee_pairs_frame
 
 from pipeline.contracts import CANDIDATE_COLUMNS, COMMITTEE_COLUMNS, pair_id
 from pipeline.match import MatchParams, match_candidates
@@ -290,28 +291,6 @@ def test_deterministic() -> None:
     pd.testing.assert_frame_equal(ca, cb)
 
 
-def _committee_pairs_frame(spec: dict[str, list[float]]) -> pd.DataFrame:
-    rows = []
-    for cp, scores in spec.items():
-        for n, s in enumerate(scores):
-            rows.append(
-                dict(
-                    itu_uid=f"ITU-T:X.{n}",
-                    other_uid=f"ISO:{cp} {n}",
-                    itu_committee="SG17",
-                    itu_group=f"Q{n % 2 + 1}/17",
-                    other_committee=cp,
-                    itu_reference=f"X.{n}",
-                    other_reference=f"{cp} {n}",
-                    score=s,
-                    category="new-overlap",
-                    declared_relation="",
-                    shared_keyphrases="security",
-                )
-            )
-    return pd.DataFrame(rows)
-
-
 def test_committee_many_medium_pairs_beat_one_strong_pair() -> None:
     items = items_frame(
         normalize_item(dict(body=b, committee=c, title="t", reference=r))
@@ -321,7 +300,7 @@ def test_committee_many_medium_pairs_beat_one_strong_pair() -> None:
             ("ISO", "ISO/TC 68", "ISO 2"),
         ]
     )
-    pairs = _committee_pairs_frame({"ISO/IEC JTC 1/SC 27": [0.6] * 8, "ISO/TC 68": [0.95]})
+    pairs = committee_pairs_frame({"ISO/IEC JTC 1/SC 27": [0.6] * 8, "ISO/TC 68": [0.95]})
     out = rank_committee_pairs(items, pairs)
     assert list(out.columns) == list(COMMITTEE_COLUMNS)
     assert out["counterpart"].tolist()[:2] == ["ISO/IEC JTC 1/SC 27", "ISO/TC 68"]

@@ -71,7 +71,9 @@ SCORE_TEXT = (
     "standard or committee), Activity (both sides still being developed, early stages count "
     "more) and Recency (recent changes). The score is their weighted sum (weights under "
     "Parameters, table 'rank'); Reason names the signals that drove it. A committee pair "
-    "(ITU-T study group x counterpart committee) scores the candidate pairs between them."
+    "(ITU-T study group x counterpart committee) scores the candidate pairs between them and "
+    "the texts of either side that cite the other's standards (Cited); a committee with "
+    "subcommittees also has a row for its whole family ('with its subcommittees')."
 )
 
 TRIAGE_STEPS = (

@@ -22,21 +22,30 @@ committee*; each feature answers one question an SG chair would ask (docs/evalua
 - ``keyphrase_cosine``: cosine of the two committees' keyphrase bags, TF-IDF weighted over all
   committees, so keyphrases every committee uses weigh little ("shared distinctive
   keyphrases"); :func:`shared_terms` names the ones that carry it.
+- ``citations``: explicit references, ``log1p`` of the number of texts of either side citing a
+  standard of the other or naming it (:mod:`pipeline.rank.committee_citations`); the links
+  that text similarity misses most.
+
+A committee with subcommittees in the grid (``ISO/IEC JTC 1``, ``IEC TC 77``, ``CISPR``) stands
+for its whole family: its row's features are computed with its subcommittees' items, records and
+pairs counted as its own (against every other family), as an SG chair following CISPR means
+CISPR/A to CISPR/I. Its subcommittees keep their own rows.
 
 Nothing here reads gold labels; the weights are in :mod:`pipeline.rank.committee_model`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline.committees import canonical_committee, itu_study_group
+from pipeline.committees import canonical_committee, itu_study_group, parent_committee
 from pipeline.contracts import ITU_BODY, OTHER_BODIES
+from pipeline.rank.committee_citations import Citations, citation_counts
 from pipeline.utils.frames import list_col, str_col
 from pipeline.utils.vectors import l2_normalise
 
@@ -51,6 +60,7 @@ FEATURES: tuple[str, ...] = (
     "scope_fwd",
     "scope_back",
     "keyphrase_cosine",
+    "citations",
 )
 
 
@@ -84,7 +94,10 @@ class CommitteeFeatures:
     ``groups``: (sg, counterpart) -> its candidate pairs, best first (only pairs that exist),
     as :class:`PairGroup`.
     ``terms``/``term_names``: (n_committees, n_terms) TF-IDF keyphrase matrix (rows l2-normed)
-    and its vocabulary; ``term_row``: committee -> row.
+    and its vocabulary; ``term_row``: committee -> row. ``citations``: what each pair cites.
+    ``families``: the same computed with every subcommittee counted in its parent's family;
+    ``family_rows``: the counterparts whose rows come from it (a committee and its
+    subcommittees).
     """
 
     frame: pd.DataFrame
@@ -92,9 +105,25 @@ class CommitteeFeatures:
     terms: sparse.csr_matrix | None = None
     term_names: np.ndarray | None = None
     term_row: dict[str, int] = field(default_factory=dict)
+    citations: Citations = field(default_factory=Citations)
+    families: CommitteeFeatures | None = None
+    family_rows: frozenset[str] = frozenset()
+
+    def _source(self, counterpart: str) -> CommitteeFeatures:
+        """Where a counterpart's row was computed (the family view for a family row)."""
+        if self.families is not None and counterpart in self.family_rows:
+            return self.families
+        return self
+
+    def cited(self, sg: str, counterpart: str) -> list[str]:
+        """What the pair's texts cite of each other (standard keys, committee names)."""
+        return list(self._source(counterpart).citations.cited.get((sg, counterpart), []))
 
     def shared_terms(self, sg: str, counterpart: str, n: int = 5) -> list[str]:
         """The ``n`` keyphrases that contribute most to the pair's ``keyphrase_cosine``."""
+        src = self._source(counterpart)
+        if src is not self:
+            return src.shared_terms(sg, counterpart, n)
         if self.terms is None or sg not in self.term_row or counterpart not in self.term_row:
             return []
         a = self.terms[self.term_row[sg]]
@@ -305,6 +334,7 @@ def committee_features(
     committee_vectors: np.ndarray | Mapping[str, np.ndarray] | None = None,
     top_m: int = 3,
     specificity_smoothing: float = 1.0,
+    families: bool = True,
 ) -> CommitteeFeatures:
     """Every study group x every counterpart committee with :data:`FEATURES` (module docstring).
 
@@ -312,8 +342,80 @@ def committee_features(
     ``itu_uid``, ``other_uid``...). ``item_vectors``: (len(items), d) aligned with ``items``;
     ``committee_vectors``: aligned with ``committees`` or committee -> vector; without them the
     scope features are 0. ITU-T committee records (``body == "ITU-T"``, an SG as committee: its
-    mandate) enter the study group's profile and mandate when present.
+    mandate) enter the study group's profile and mandate when present. ``families``: rows of
+    committees with subcommittees in the grid stand for the whole family (module docstring).
     """
+    kw = {"top_m": top_m, "specificity_smoothing": specificity_smoothing}
+    own = _level_features(items, pairs, committees, item_vectors, committee_vectors, **kw)
+    names = set(own.frame["counterpart"])
+    # A family row is worth one when it groups at least two committees of the grid (the head
+    # counts when it has a row of its own); otherwise it would repeat its one subcommittee.
+    members = pd.Series([parent_committee(c) for c in sorted(names)]).value_counts()
+    parents = frozenset(str(p) for p, n in members.items() if n >= 2)
+    if not families or not parents:
+        return own
+    fam_items, fam_pairs, fam_committees, fam_vectors = _as_families(
+        items, pairs, committees, committee_vectors
+    )
+    fam = _level_features(
+        fam_items, fam_pairs, fam_committees, item_vectors, fam_vectors, **kw, name_of=_family_name
+    )
+    f = pd.concat(
+        [
+            own.frame[~own.frame["counterpart"].isin(parents)],
+            fam.frame[fam.frame["counterpart"].isin(parents)],
+        ]
+    )
+    f = f.sort_values(["itu_sg", "counterpart"], kind="mergesort").reset_index(drop=True)
+    groups = {k: g for k, g in own.groups.items() if k[1] not in parents}
+    groups |= {k: g for k, g in fam.groups.items() if k[1] in parents}
+    return replace(own, frame=f, groups=groups, families=fam, family_rows=parents)
+
+
+def _family_name(committee: str) -> str:
+    """The family a counterpart committee belongs to; a study group is its own."""
+    return committee if itu_study_group(committee) else parent_committee(committee)
+
+
+def _as_families(
+    items: pd.DataFrame,
+    pairs: pd.DataFrame | None,
+    committees: pd.DataFrame | None,
+    committee_vectors: np.ndarray | Mapping[str, np.ndarray] | None,
+) -> tuple:
+    """The inputs with every subcommittee renamed to its family. A family's record is its head
+    committee's own (a subcommittee's record would stand for the family's scope otherwise)."""
+    fam_items = items.assign(committee=[_family_name(c) for c in str_col(items, "committee")])
+    fam_pairs = None
+    if pairs is not None:
+        fam_pairs = pairs.assign(
+            other_committee=[_family_name(c) for c in str_col(pairs, "other_committee")]
+        )
+    fam_committees, fam_vectors = committees, committee_vectors
+    if isinstance(committee_vectors, Mapping):
+        fam_vectors = {k: v for k, v in committee_vectors.items() if _family_name(k) == k}
+    elif committees is not None and not committees.empty:
+        names = [canonical_committee(c) for c in str_col(committees, "committee")]
+        head = np.array([_family_name(n) == n for n in names], dtype=bool)
+        fam_committees = committees[head].reset_index(drop=True)
+        if committee_vectors is not None and len(committee_vectors) == len(committees):
+            fam_vectors = np.asarray(committee_vectors)[head]
+    return fam_items, fam_pairs, fam_committees, fam_vectors
+
+
+def _level_features(
+    items: pd.DataFrame,
+    pairs: pd.DataFrame | None,
+    committees: pd.DataFrame | None,
+    item_vectors: np.ndarray | None,
+    committee_vectors: np.ndarray | Mapping[str, np.ndarray] | None,
+    *,
+    top_m: int,
+    specificity_smoothing: float,
+    name_of: Callable[[str], str] = str,
+) -> CommitteeFeatures:
+    """:data:`FEATURES` of every study group x counterpart (``name_of``: a committee named in
+    a text -> its row's name)."""
     sgs, others = _grid(items, committees)
     stats, groups = _pair_stats(pairs, top_m)
     grid = pd.MultiIndex.from_product([sgs, others], names=["itu_sg", "counterpart"])
@@ -344,5 +446,8 @@ def committee_features(
         sim = (terms[: len(sgs)] @ terms[len(sgs) :].T).toarray()  # (n_sg, n_others)
         kc = sim.reshape(-1)
     f["keyphrase_cosine"] = kc
+    cites = citation_counts(items, name_of)
+    n_cites = [cites.count.get(k, 0) for k in zip(f["itu_sg"], f["counterpart"], strict=True)]
+    f["citations"] = np.log1p(np.asarray(n_cites, dtype=np.float64))
     cols = ["itu_sg", "counterpart", "n_pairs", *FEATURES]
-    return CommitteeFeatures(f[cols], groups, terms, term_names, term_row)
+    return CommitteeFeatures(f[cols], groups, terms, term_names, term_row, cites)

@@ -2,7 +2,9 @@
 
 Each feature (:data:`pipeline.rank.committee_features.FEATURES`) is standardised *within its
 study group* (z-score over that SG's row of the grid: what stands out for this SG, whatever its
-size), then ``score = sigmoid(intercept + weights . z)``. The weights are a strongly
+size), then ``score = sigmoid((intercept + weights . z) / scale)``: ``scale`` 1 for a fitted
+logistic regression (a probability), the sum of the weights for fixed weights (the weighted mean
+z-score), so that scores neither saturate at 1.0 nor tie when rounded. The weights are a strongly
 regularised logistic regression fitted on the known committee pairs by
 :func:`fit_committee_model` (``evaluate-corpus --fit-committee-model``); the regularisation
 strength is chosen on leave-one-study-group-out figures. The fitted artefact
@@ -70,8 +72,9 @@ class CommitteeModel:
     """A linear scorer of committee pairs over within-SG standardised features.
 
     ``features``: names, in the order of ``weights``; ``intercept``: float; ``version``: the
-    artefact's version; ``transform``: :data:`TRANSFORMS`; ``fitted``: how it was fitted (C,
-    n, cross-validated figures).
+    artefact's version; ``transform``: :data:`TRANSFORMS`; ``scale`` (> 0): the decision is
+    divided by it before the sigmoid; ``fitted``: how it was fitted (C, n, cross-validated
+    figures).
     """
 
     features: tuple[str, ...]
@@ -79,6 +82,7 @@ class CommitteeModel:
     intercept: float = 0.0
     version: str = ""
     transform: str = "z"
+    scale: float = 1.0
     fitted: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -86,6 +90,8 @@ class CommitteeModel:
             raise ValueError("a committee model needs one weight per feature (at least one)")
         if self.transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {TRANSFORMS}, not {self.transform!r}")
+        if not self.scale > 0:
+            raise ValueError(f"a committee model's scale must be > 0, not {self.scale!r}")
 
     def decision(self, frame: pd.DataFrame) -> np.ndarray:
         """(len(frame),) linear score ``intercept + weights . z`` (z: within-SG z-scores)."""
@@ -98,12 +104,14 @@ class CommitteeModel:
         return self.intercept + z @ np.asarray(self.weights, dtype=np.float64)
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """(len(frame),) scores in 0..1: the sigmoid of :meth:`decision`."""
-        return 1.0 / (1.0 + np.exp(-self.decision(frame)))
+        """(len(frame),) scores in 0..1: the sigmoid of :meth:`decision` / ``scale``."""
+        return 1.0 / (1.0 + np.exp(-self.decision(frame) / self.scale))
 
     def versioned(self) -> CommitteeModel:
         """A copy whose ``version`` is ``cm-`` + a hash of what decides its scores."""
         spec = [list(self.features), list(self.weights), self.intercept, self.transform]
+        if self.scale != 1.0:  # versions of models without a scale stay as they were
+            spec.append(self.scale)
         digest = hashlib.sha1(json.dumps(spec).encode()).hexdigest()[:10]
         return replace(self, version=f"cm-{digest}")
 
@@ -132,6 +140,7 @@ def load_committee_model(path: str | Path | None = None) -> CommitteeModel:
             intercept=float(d.get("intercept", 0.0)),
             version=str(d.get("version", "")),
             transform=str(d.get("transform", "z")),
+            scale=float(d.get("scale", 1.0)),
             fitted=dict(d.get("fitted", {})),
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,14 +59,20 @@ def score_committee_grid(
         committee_vectors=committee_vectors,
         top_m=p.top_m,
         specificity_smoothing=p.specificity_smoothing,
+        families=p.families,
     )
     f = feats.frame
     n_above = np.zeros(len(f), dtype=int)
     index = {k: i for i, k in enumerate(zip(f["itu_sg"], f["counterpart"], strict=True))}
     for key, g in feats.groups.items():
         n_above[index[key]] = int((g["score"] >= p.min_pair_score).sum())
-    # Evidence: item pairs carrying it, or (without any) a committee scope close to the SG's.
-    listed = (n_above >= max(1, p.min_pairs)) | (f["scope_fwd"].to_numpy() >= p.min_scope)
+    # Evidence: item pairs carrying it, a text citing the other side, or (without either) a
+    # committee scope close to the SG's.
+    listed = (
+        (n_above >= max(1, p.min_pairs))
+        | (f["citations"].to_numpy() > 0)
+        | (f["scope_fwd"].to_numpy() >= p.min_scope)
+    )
     f["listed"] = listed
     f["score"] = 0.0
     if p.aggregation == "sum":
@@ -112,51 +119,70 @@ def rank_committee_pairs(
         sg_declared.setdefault(c, set()).update(d.committees)
     rows = []
     for r in f.itertuples(index=False):
-        sg, cp = r.itu_sg, r.counterpart
-        g = feats.groups.get((sg, cp))
-        cats = Counter(g["category"].tolist()) if g is not None else Counter()
+        g = feats.groups.get((r.itu_sg, r.counterpart))
         liaison = (
-            cp in liaison_committees
-            or bool(sg_declared.get(sg, set()) & {cp, parent_committee(cp)})
+            r.counterpart in liaison_committees
+            or bool(
+                sg_declared.get(r.itu_sg, set()) & {r.counterpart, parent_committee(r.counterpart)}
+            )
             or (
                 g is not None
-                and any(r in ("liaison", "relationship") for r in g["declared_relation"].tolist())
+                and any(d in ("liaison", "relationship") for d in g["declared_relation"].tolist())
             )
         )
-        terms = feats.shared_terms(sg, cp, p.n_shared_keyphrases)
-        rows.append(
-            {
-                "committee_pair_id": committee_pair_id(sg, cp),
-                "itu_sg": sg,
-                "counterpart": cp,
-                "counterpart_body": body_of_committee(cp),
-                "score": round(float(r.score), 6),
-                "n_pairs": int(r.n_pairs),
-                "n_common_text": int(cats.get("common-text", 0)),
-                "n_new_overlap": int(cats.get("new-overlap", 0)),
-                "n_coordinated": int(cats.get("coordinated", 0)),
-                "liaison_declared": bool(liaison),
-                "strength": round(float(r.strength), 4),
-                "breadth": round(float(r.breadth), 4),
-                "specificity": round(float(r.specificity), 4),
-                "coverage": round(float(r.coverage), 4),
-                "scope_similarity": round(float(r.scope_fwd), 4),
-                "mandate_similarity": round(float(r.scope_back), 4),
-                "keyphrase_similarity": round(float(r.keyphrase_cosine), 4),
-                "shared_keyphrases": "; ".join(terms),
-                "questions": _questions(g),
-                "top_pairs": _top_pairs(g, p.n_top_pairs),
-                "reason": _committee_reason(
-                    g, liaison, terms, float(r.specificity), p.reason_min_lift, float(r.scope_fwd)
-                ),
-            }
-        )
+        rows.append(_sheet_row(r, g, feats, p, liaison))
     out = pd.DataFrame(rows, columns=[c for c in COMMITTEE_COLUMNS if c != "rank"])
     out = out.sort_values(
         ["score", "itu_sg", "counterpart"], ascending=[False, True, True], kind="mergesort"
     ).reset_index(drop=True)
     out.insert(out.columns.get_loc("score") + 1, "rank", np.arange(1, len(out) + 1))
+    # Rounded after sorting: the order is the model's, not that of ties among rounded scores.
+    out["score"] = out["score"].round(6)
     return out[list(COMMITTEE_COLUMNS)]
+
+
+def _sheet_row(
+    r: Any, g: PairGroup | None, feats: CommitteeFeatures, p: CommitteeParams, liaison: bool
+) -> dict[str, Any]:
+    """One row of the sheet from a grid row ``r`` and the item pairs ``g`` carrying it."""
+    sg, cp = r.itu_sg, r.counterpart
+    cats = Counter(g["category"].tolist()) if g is not None else Counter()
+    terms = feats.shared_terms(sg, cp, p.n_shared_keyphrases)
+    cited = feats.cited(sg, cp)
+    return {
+        "committee_pair_id": committee_pair_id(sg, cp),
+        "itu_sg": sg,
+        "counterpart": cp,
+        "counterpart_body": body_of_committee(cp),
+        "score": float(r.score),
+        "n_pairs": int(r.n_pairs),
+        "n_common_text": int(cats.get("common-text", 0)),
+        "n_new_overlap": int(cats.get("new-overlap", 0)),
+        "n_coordinated": int(cats.get("coordinated", 0)),
+        "liaison_declared": bool(liaison),
+        "strength": round(float(r.strength), 4),
+        "breadth": round(float(r.breadth), 4),
+        "specificity": round(float(r.specificity), 4),
+        "coverage": round(float(r.coverage), 4),
+        "scope_similarity": round(float(r.scope_fwd), 4),
+        "mandate_similarity": round(float(r.scope_back), 4),
+        "keyphrase_similarity": round(float(r.keyphrase_cosine), 4),
+        "n_citations": round(float(np.expm1(r.citations))),
+        "cited": "; ".join(cited),
+        "shared_keyphrases": "; ".join(terms),
+        "questions": _questions(g),
+        "top_pairs": _top_pairs(g, p.n_top_pairs),
+        "reason": _committee_reason(
+            g,
+            liaison,
+            terms,
+            float(r.specificity),
+            p.reason_min_lift,
+            float(r.scope_fwd),
+            cited=cited,
+            family=cp in feats.family_rows,
+        ),
+    }
 
 
 def _questions(g: PairGroup | None) -> str:
@@ -196,10 +222,18 @@ def _committee_reason(
     specificity: float,
     min_lift: float,
     scope: float,
+    *,
+    cited: list[str] | None = None,
+    family: bool = False,
 ) -> str:
-    """One line: what is shared, how many item pairs carry it, how specific it is."""
+    """One line: what is shared, what is cited, how many item pairs carry it, how specific
+    it is (``family``: the counterpart's subcommittees are counted with it)."""
     n = 0 if g is None else len(g)
-    parts = [f"shares {', '.join(terms[:3])}" if terms else "no distinctive keyphrase shared"]
+    parts = ["with its subcommittees"] if family else []
+    parts.append(f"shares {', '.join(terms[:3])}" if terms else "no distinctive keyphrase shared")
+    if cited:
+        more = f" and {len(cited) - 3} more" if len(cited) > 3 else ""
+        parts.append(f"cites {', '.join(cited[:3])}{more}")
     if n == 0:
         parts.append(f"no item pair; scope similarity {scope:.2f}")
     if g is not None and not g.empty:

@@ -86,22 +86,24 @@ class CommitteeParams:
 
     Features (:mod:`pipeline.rank.committee_features`): ``top_m`` (3) best pair scores make
     ``strength``; ``specificity_smoothing`` (1.0, in pair-score units) keeps the PMI of small
-    counts near 0.
+    counts near 0. ``families`` (true): a committee with subcommittees also gets a row for its
+    whole family.
 
     Combination: ``aggregation`` ``"model"`` scores with the linear model at ``model`` (``""`` =
     the bundled, versioned ``pipeline/rank/committee_model.json``); ``"sum"`` is the sum of pair
     scores (the TF-IDF baseline's aggregation).
 
     Evidence floor of the sheet: a committee pair is listed when at least ``min_pairs`` (1) of
-    its candidate pairs score ``min_pair_score`` (0.0) or more, or when its scope similarity
-    (``scope_fwd``) is at least ``min_scope`` (0.6) without any pair. Shown per row:
-    ``n_top_pairs`` (3) item pairs and ``n_shared_keyphrases`` (5) shared distinctive
+    its candidate pairs score ``min_pair_score`` (0.0) or more, when a text of one side cites
+    the other, or when its scope similarity (``scope_fwd``) is at least ``min_scope`` (0.6).
+    Shown per row: ``n_top_pairs`` (3) item pairs and ``n_shared_keyphrases`` (5) shared distinctive
     keyphrases; the reason mentions specificity when the SG takes ``reason_min_lift`` (1.5)
     times or more the committee's expected share of overlap.
     """
 
     top_m: int = 3
     specificity_smoothing: float = 1.0
+    families: bool = True
     aggregation: str = "model"
     model: str = ""
     min_pairs: int = 1

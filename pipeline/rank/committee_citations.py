@@ -1,0 +1,124 @@
+"""Explicit references between a study group and a committee: who cites whom.
+
+A Recommendation that cites ``IEC 62368-1`` depends on IEC TC 108's work whatever its abstract
+says about the topic, and an ISO/IEC text that cites ``ITU-T X.509`` depends on SG17's. These
+links are what item-to-item text similarity misses most (issue 10: coordination named in
+Recommendations, citations), so :func:`citation_counts` counts them per committee pair from
+enrich's ``ref_standards``/``ref_committees`` and each item's ``own_keys``:
+
+- the study group's items citing a standard whose owner is the committee (by standard key; a key
+  the corpus does not hold, such as a withdrawn ``CISPR 22`` or a part-less ``IEC 62368``, by
+  its number family: the committees owning any part of that number);
+- the study group's items naming the committee (``CISPR``, ``IEC SC 86B``);
+- the committee's items citing a Recommendation of the study group or naming the study group.
+
+Each item counts once per committee pair, however many of its references point there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline.committees import itu_study_group
+from pipeline.contracts import ITU_BODY
+from pipeline.evidence import own_keys
+from pipeline.utils.frames import list_col, str_col
+
+__all__ = ["Citations", "citation_counts"]
+
+# A key of one of these organisations may be owned by a committee of another one: ISO/IEC 80000
+# parts are ISO 80000-x (ISO/TC 12) and IEC 80000-x (IEC TC 25).
+_ORG_OWNERS = {
+    "ISO/IEC": ("ISO/IEC", "ISO", "IEC"),
+    "ISO": ("ISO", "ISO/IEC"),
+    "IEC": ("IEC", "ISO/IEC"),
+}
+
+_QUESTION = re.compile(r"Q\d+/\d+$")
+
+
+@dataclass
+class Citations:
+    """Per (study group, counterpart): ``count`` items citing the other side, and ``cited``
+    what they cite (standard keys, committee names), first seen first."""
+
+    count: dict[tuple[str, str], int] = field(default_factory=dict)
+    cited: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def add(self, key: tuple[str, str], what: list[str]) -> None:
+        self.count[key] = self.count.get(key, 0) + 1
+        seen = self.cited.setdefault(key, [])
+        seen.extend(w for w in what if w not in seen)
+
+
+def _family_key(key: str) -> tuple[str, str]:
+    """(organisation, number without part): ``IEC 62368-1`` -> (``IEC``, ``62368``)."""
+    org, _, number = key.rpartition(" ")
+    return org, number.split("-")[0]
+
+
+def _owners(items: pd.DataFrame, is_itu: pd.Series, name_of: Callable[[str], str]) -> tuple:
+    """Standard key -> owning committees, and number family -> owning committees."""
+    by_key: dict[str, set[str]] = defaultdict(set)
+    by_family: dict[tuple[str, str], set[str]] = defaultdict(set)
+    committees = str_col(items, "committee")
+    for committee, keys, itu in zip(committees, own_keys(items), is_itu, strict=True):
+        for key in keys:
+            by_key[key].add(name_of(committee) if not itu else committee)
+            if itu:
+                continue
+            org, number = _family_key(key)
+            for cited_as in ("ISO/IEC", org) if org in ("ISO", "IEC") else (org,):
+                by_family[(cited_as, number)].add(name_of(committee))
+    return by_key, by_family
+
+
+def _resolve(key: str, by_key: dict, by_family: dict) -> set[str]:
+    owners = by_key.get(key)
+    if owners:
+        return owners
+    org, number = _family_key(key)
+    found: set[str] = set()
+    for owner_org in _ORG_OWNERS.get(org, (org,)):
+        found |= by_family.get((owner_org, number), set())
+    if not found and org == "CISPR":
+        found = {"CISPR"}  # every CISPR publication is CISPR's, withdrawn ones too
+    return found
+
+
+def citation_counts(items: pd.DataFrame, name_of: Callable[[str], str] = lambda c: c) -> Citations:
+    """Count the explicit references between each study group and each counterpart committee.
+
+    ``items``: canonical ``committee``, ``body``, ``ref_standards`` and ``ref_committees``
+    (lists; absent = none), ``own_keys`` or ``reference``. ``name_of`` maps a counterpart
+    committee to the name its row has (its family, for rows standing for a committee and its
+    subcommittees).
+    """
+    if items.empty:
+        return Citations()
+    is_itu = str_col(items, "body") == ITU_BODY
+    by_key, by_family = _owners(items, is_itu, name_of)
+    out = Citations()
+    committees = str_col(items, "committee")
+    refs, named = list_col(items, "ref_standards"), list_col(items, "ref_committees")
+    for committee, itu, standards, mentions in zip(committees, is_itu, refs, named, strict=True):
+        hits: dict[str, list[str]] = defaultdict(list)
+        for key in standards:
+            if key.startswith("ITU-T ") == bool(itu):
+                continue  # an ITU-T text citing a Recommendation, or ISO citing ISO
+            for owner in _resolve(key, by_key, by_family):
+                hits[owner].append(key)
+        for name in mentions:
+            if _QUESTION.match(name) or bool(itu_study_group(name)) == bool(itu):
+                continue  # a Question, or a text naming its own side
+            hits[name_of(name) if itu else name].append(name)
+        for other, what in hits.items():
+            pair = (committee, other) if itu else (other, name_of(committee))
+            if itu_study_group(pair[0]) and pair[1] and not itu_study_group(pair[1]):
+                out.add(pair, what)
+    return out
