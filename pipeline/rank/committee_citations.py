@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pipeline.committees import itu_study_group
@@ -29,7 +30,7 @@ from pipeline.contracts import ITU_BODY
 from pipeline.evidence import own_keys
 from pipeline.utils.frames import list_col, str_col
 
-__all__ = ["Citations", "citation_counts"]
+__all__ = ["Citations", "citation_counts", "citation_links", "count_citations"]
 
 # A key of one of these organisations may be owned by a committee of another one: ISO/IEC 80000
 # parts are ISO 80000-x (ISO/TC 12) and IEC 80000-x (IEC TC 25).
@@ -62,19 +63,19 @@ def _family_key(key: str) -> tuple[str, str]:
     return org, number.split("-")[0]
 
 
-def _owners(items: pd.DataFrame, is_itu: pd.Series, name_of: Callable[[str], str]) -> tuple:
+def _owners(items: pd.DataFrame, is_itu: np.ndarray) -> tuple:
     """Standard key -> owning committees, and number family -> owning committees."""
     by_key: dict[str, set[str]] = defaultdict(set)
     by_family: dict[tuple[str, str], set[str]] = defaultdict(set)
     committees = str_col(items, "committee")
     for committee, keys, itu in zip(committees, own_keys(items), is_itu, strict=True):
         for key in keys:
-            by_key[key].add(name_of(committee) if not itu else committee)
+            by_key[key].add(committee)
             if itu:
                 continue
             org, number = _family_key(key)
             for cited_as in ("ISO/IEC", org) if org in ("ISO", "IEC") else (org,):
-                by_family[(cited_as, number)].add(name_of(committee))
+                by_family[(cited_as, number)].add(committee)
     return by_key, by_family
 
 
@@ -91,34 +92,58 @@ def _resolve(key: str, by_key: dict, by_family: dict) -> set[str]:
     return found
 
 
-def citation_counts(items: pd.DataFrame, name_of: Callable[[str], str] = lambda c: c) -> Citations:
-    """Count the explicit references between each study group and each counterpart committee.
+def citation_links(items: pd.DataFrame) -> list[tuple[int, str, str, list[str]]]:
+    """Every (item row, study group, counterpart committee, what it cites) that an item of one
+    side makes to the other, counterparts named as in ``items``.
 
     ``items``: canonical ``committee``, ``body``, ``ref_standards`` and ``ref_committees``
-    (lists; absent = none), ``own_keys`` or ``reference``. ``name_of`` maps a counterpart
-    committee to the name its row has (its family, for rows standing for a committee and its
-    subcommittees).
+    (lists; absent = none), ``own_keys`` or ``reference``.
     """
     if items.empty:
-        return Citations()
+        return []
     is_itu = str_col(items, "body") == ITU_BODY
-    by_key, by_family = _owners(items, is_itu, name_of)
-    out = Citations()
+    by_key, by_family = _owners(items, is_itu)
     committees = str_col(items, "committee")
     refs, named = list_col(items, "ref_standards"), list_col(items, "ref_committees")
-    for committee, itu, standards, mentions in zip(committees, is_itu, refs, named, strict=True):
+    links = []
+    rows = zip(committees, is_itu, refs, named, strict=True)
+    for row, (committee, itu, standards, mentions) in enumerate(rows):
+        if not (standards or mentions):
+            continue
         hits: dict[str, list[str]] = defaultdict(list)
         for key in standards:
             if key.startswith("ITU-T ") == bool(itu):
                 continue  # an ITU-T text citing a Recommendation, or ISO citing ISO
-            for owner in _resolve(key, by_key, by_family):
+            for owner in sorted(_resolve(key, by_key, by_family)):
                 hits[owner].append(key)
         for name in mentions:
             if _QUESTION.match(name) or bool(itu_study_group(name)) == bool(itu):
                 continue  # a Question, or a text naming its own side
-            hits[name_of(name) if itu else name].append(name)
+            hits[name].append(name)
         for other, what in hits.items():
-            pair = (committee, other) if itu else (other, name_of(committee))
-            if itu_study_group(pair[0]) and pair[1] and not itu_study_group(pair[1]):
-                out.add(pair, what)
+            sg, counterpart = (committee, other) if itu else (other, committee)
+            if itu_study_group(sg) and counterpart and not itu_study_group(counterpart):
+                links.append((row, sg, counterpart, what))
+    return links
+
+
+def count_citations(
+    links: list[tuple[int, str, str, list[str]]], name_of: Callable[[str], str] = str
+) -> Citations:
+    """:class:`Citations` of :func:`citation_links`, each counterpart renamed by ``name_of``
+    (its family, for rows standing for a committee and its subcommittees): an item counts once
+    per (study group, renamed counterpart)."""
+    merged: dict[tuple[int, str, str], list[str]] = {}
+    for row, sg, counterpart, what in links:
+        seen = merged.setdefault((row, sg, name_of(counterpart)), [])
+        seen.extend(w for w in what if w not in seen)
+    out = Citations()
+    for (_, sg, counterpart), what in merged.items():
+        out.add((sg, counterpart), what)
     return out
+
+
+def citation_counts(items: pd.DataFrame, name_of: Callable[[str], str] = str) -> Citations:
+    """Count the explicit references between each study group and each counterpart committee
+    (:func:`citation_links` of ``items``, then :func:`count_citations` with ``name_of``)."""
+    return count_citations(citation_links(items), name_of)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ from scipy import sparse
 
 from pipeline.committees import canonical_committee, itu_study_group, parent_committee
 from pipeline.contracts import ITU_BODY, OTHER_BODIES
-from pipeline.rank.committee_citations import Citations, citation_counts
+from pipeline.rank.committee_citations import Citations, citation_links, count_citations
 from pipeline.utils.frames import list_col, str_col
 from pipeline.utils.vectors import l2_normalise
 
@@ -121,18 +122,42 @@ class CommitteeFeatures:
 
     def shared_terms(self, sg: str, counterpart: str, n: int = 5) -> list[str]:
         """The ``n`` keyphrases that contribute most to the pair's ``keyphrase_cosine``."""
-        src = self._source(counterpart)
-        if src is not self:
-            return src.shared_terms(sg, counterpart, n)
-        if self.terms is None or sg not in self.term_row or counterpart not in self.term_row:
-            return []
-        a = self.terms[self.term_row[sg]]
-        b = self.terms[self.term_row[counterpart]]
-        prod = a.multiply(b).tocoo()
-        if prod.nnz == 0:
-            return []
-        order = np.lexsort((self.term_names[prod.col], -prod.data))[:n]
-        return [str(self.term_names[prod.col[i]]) for i in order]
+        return self.shared_terms_by_pair([(sg, counterpart)], n)[(sg, counterpart)]
+
+    def shared_terms_by_pair(
+        self, keys: list[tuple[str, str]], n: int = 5
+    ) -> dict[tuple[str, str], list[str]]:
+        """:meth:`shared_terms` of many (sg, counterpart) pairs, one sparse product per study
+        group and source instead of one per pair."""
+        out: dict[tuple[str, str], list[str]] = {}
+        by_source: dict[tuple[int, str], list[str]] = {}
+        sources = {id(self): self}
+        for sg, cp in keys:
+            src = self._source(cp)
+            sources[id(src)] = src
+            by_source.setdefault((id(src), sg), []).append(cp)
+        for (src_id, sg), cps in by_source.items():
+            found = sources[src_id]._top_terms(sg, cps, n)
+            out.update(((sg, cp), terms) for cp, terms in zip(cps, found, strict=True))
+        return out
+
+    def _top_terms(self, sg: str, counterparts: list[str], n: int) -> list[list[str]]:
+        """For each counterpart, the ``n`` terms with the largest products with ``sg``'s row
+        (ties by name), from this object's own matrix."""
+        out: list[list[str]] = [[] for _ in counterparts]
+        if self.terms is None or self.term_names is None or sg not in self.term_row:
+            return out
+        at = [i for i, cp in enumerate(counterparts) if cp in self.term_row]
+        if not at:
+            return out
+        rows = self.terms[[self.term_row[counterparts[i]] for i in at]]
+        prod = rows.multiply(self.terms[self.term_row[sg]]).tocsr()
+        for k, i in enumerate(at):
+            lo, hi = prod.indptr[k], prod.indptr[k + 1]
+            cols, vals = prod.indices[lo:hi], prod.data[lo:hi]
+            order = np.lexsort((self.term_names[cols], -vals))[:n]
+            out[i] = [str(self.term_names[cols[j]]) for j in order]
+        return out
 
 
 def _mean_vectors(
@@ -255,7 +280,8 @@ def _pair_stats(pairs: pd.DataFrame | None, top_m: int) -> tuple[pd.DataFrame, d
     cols = ["itu_sg", "counterpart", "n_pairs", "mass", "strength", "n_itu", "n_other"]
     if pairs is None or pairs.empty:
         return pd.DataFrame(columns=cols), {}
-    pp = pairs[pairs["itu_committee"].map(lambda c: bool(itu_study_group(str(c))))]
+    is_sg = _map_names(str_col(pairs, "itu_committee"), lambda c: bool(itu_study_group(c)))
+    pp = pairs[np.asarray(is_sg, dtype=bool)]
     pp = pp.sort_values(
         ["score", "itu_uid", "other_uid"], ascending=[False, True, True], kind="mergesort"
     )
@@ -346,7 +372,16 @@ def committee_features(
     committees with subcommittees in the grid stand for the whole family (module docstring).
     """
     kw = {"top_m": top_m, "specificity_smoothing": specificity_smoothing}
-    own = _level_features(items, pairs, committees, item_vectors, committee_vectors, **kw)
+    links = citation_links(items)
+    own = _level_features(
+        items,
+        pairs,
+        committees,
+        item_vectors,
+        committee_vectors,
+        **kw,
+        cites=count_citations(links),
+    )
     names = set(own.frame["counterpart"])
     # A family row is worth one when it groups at least two committees of the grid (the head
     # counts when it has a row of its own); otherwise it would repeat its one subcommittee.
@@ -357,8 +392,9 @@ def committee_features(
     fam_items, fam_pairs, fam_committees, fam_vectors = _as_families(
         items, pairs, committees, committee_vectors
     )
+    fam_cites = count_citations(links, _family_name)
     fam = _level_features(
-        fam_items, fam_pairs, fam_committees, item_vectors, fam_vectors, **kw, name_of=_family_name
+        fam_items, fam_pairs, fam_committees, item_vectors, fam_vectors, **kw, cites=fam_cites
     )
     f = pd.concat(
         [
@@ -377,6 +413,13 @@ def _family_name(committee: str) -> str:
     return committee if itu_study_group(committee) else parent_committee(committee)
 
 
+def _map_names(names: np.ndarray, fn: Callable[[str], Any]) -> list[Any]:
+    """``fn`` of each name, computed once per distinct name (a few hundred committees name
+    hundreds of thousands of rows)."""
+    memo = {n: fn(n) for n in set(names)}
+    return [memo[n] for n in names]
+
+
 def _as_families(
     items: pd.DataFrame,
     pairs: pd.DataFrame | None,
@@ -385,11 +428,11 @@ def _as_families(
 ) -> tuple:
     """The inputs with every subcommittee renamed to its family. A family's record is its head
     committee's own (a subcommittee's record would stand for the family's scope otherwise)."""
-    fam_items = items.assign(committee=[_family_name(c) for c in str_col(items, "committee")])
+    fam_items = items.assign(committee=_map_names(str_col(items, "committee"), _family_name))
     fam_pairs = None
     if pairs is not None:
         fam_pairs = pairs.assign(
-            other_committee=[_family_name(c) for c in str_col(pairs, "other_committee")]
+            other_committee=_map_names(str_col(pairs, "other_committee"), _family_name)
         )
     fam_committees, fam_vectors = committees, committee_vectors
     if isinstance(committee_vectors, Mapping):
@@ -412,10 +455,10 @@ def _level_features(
     *,
     top_m: int,
     specificity_smoothing: float,
-    name_of: Callable[[str], str] = str,
+    cites: Citations,
 ) -> CommitteeFeatures:
-    """:data:`FEATURES` of every study group x counterpart (``name_of``: a committee named in
-    a text -> its row's name)."""
+    """:data:`FEATURES` of every study group x counterpart (``cites``: the citations counted
+    for these rows' names)."""
     sgs, others = _grid(items, committees)
     stats, groups = _pair_stats(pairs, top_m)
     grid = pd.MultiIndex.from_product([sgs, others], names=["itu_sg", "counterpart"])
@@ -446,7 +489,6 @@ def _level_features(
         sim = (terms[: len(sgs)] @ terms[len(sgs) :].T).toarray()  # (n_sg, n_others)
         kc = sim.reshape(-1)
     f["keyphrase_cosine"] = kc
-    cites = citation_counts(items, name_of)
     n_cites = [cites.count.get(k, 0) for k in zip(f["itu_sg"], f["counterpart"], strict=True)]
     f["citations"] = np.log1p(np.asarray(n_cites, dtype=np.float64))
     cols = ["itu_sg", "counterpart", "n_pairs", *FEATURES]

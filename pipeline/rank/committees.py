@@ -117,6 +117,8 @@ def rank_committee_pairs(
     sg_declared: dict[str, set[str]] = {}
     for c, d in zip(str_col(items, "committee"), parse_declared(items), strict=True):
         sg_declared.setdefault(c, set()).update(d.committees)
+    keys = list(zip(f["itu_sg"], f["counterpart"], strict=True))
+    terms_of = feats.shared_terms_by_pair(keys, p.n_shared_keyphrases)
     rows = []
     for r in f.itertuples(index=False):
         g = feats.groups.get((r.itu_sg, r.counterpart))
@@ -130,7 +132,8 @@ def rank_committee_pairs(
                 and any(d in ("liaison", "relationship") for d in g["declared_relation"].tolist())
             )
         )
-        rows.append(_sheet_row(r, g, feats, p, liaison))
+        terms = terms_of[(r.itu_sg, r.counterpart)]
+        rows.append(_sheet_row(r, g, feats, p, liaison, terms))
     out = pd.DataFrame(rows, columns=[c for c in COMMITTEE_COLUMNS if c != "rank"])
     out = out.sort_values(
         ["score", "itu_sg", "counterpart"], ascending=[False, True, True], kind="mergesort"
@@ -142,12 +145,17 @@ def rank_committee_pairs(
 
 
 def _sheet_row(
-    r: Any, g: PairGroup | None, feats: CommitteeFeatures, p: CommitteeParams, liaison: bool
+    r: Any,
+    g: PairGroup | None,
+    feats: CommitteeFeatures,
+    p: CommitteeParams,
+    liaison: bool,
+    terms: list[str],
 ) -> dict[str, Any]:
-    """One row of the sheet from a grid row ``r`` and the item pairs ``g`` carrying it."""
+    """One row of the sheet from a grid row ``r``, the item pairs ``g`` carrying it and the
+    shared keyphrases ``terms``."""
     sg, cp = r.itu_sg, r.counterpart
     cats = Counter(g["category"].tolist()) if g is not None else Counter()
-    terms = feats.shared_terms(sg, cp, p.n_shared_keyphrases)
     cited = feats.cited(sg, cp)
     return {
         "committee_pair_id": committee_pair_id(sg, cp),
@@ -168,7 +176,7 @@ def _sheet_row(
         "mandate_similarity": round(float(r.scope_back), 4),
         "keyphrase_similarity": round(float(r.keyphrase_cosine), 4),
         "n_citations": round(float(np.expm1(r.citations))),
-        "cited": "; ".join(cited),
+        "cited": _first(cited, 10),
         "shared_keyphrases": "; ".join(terms),
         "questions": _questions(g),
         "top_pairs": _top_pairs(g, p.n_top_pairs),
@@ -183,6 +191,12 @@ def _sheet_row(
             family=cp in feats.family_rows,
         ),
     }
+
+
+def _first(names: list[str], n: int) -> str:
+    """``"a; b; c"`` of the first ``n`` names, ``"... (+k more)"`` past them."""
+    more = f" (+{len(names) - n} more)" if len(names) > n else ""
+    return "; ".join(names[:n]) + more
 
 
 def _questions(g: PairGroup | None) -> str:
