@@ -101,3 +101,18 @@ def test_the_sheet_follows_the_models_order_when_scores_are_close() -> None:
     out = rank_committee_pairs(items, pairs)
     assert out["rank"].tolist() == [1, 2, 3]
     assert out["score"].is_monotonic_decreasing and out["score"].nunique() == 3
+
+
+def test_a_joint_number_resolves_to_both_bodies_and_a_one_body_number_to_neither() -> None:
+    items = _items(
+        [
+            ("ITU-T", "SG17", "X.1", ["ISO/IEC 80000", "ISO/IEC 17992"], []),
+            ("ISO", "ISO/TC 12", "ISO 80000-1:2022", [], []),
+            ("IEC", "IEC TC 25", "IEC 80000-6:2022", [], []),
+            # ISO 17992 (iron ores) is not the ISO/IEC 17992 an ITU-T text cites.
+            ("ISO", "ISO/TC 102/SC 2", "ISO 17992:2013", [], []),
+        ]
+    )
+    c = citation_counts(items)
+    assert set(c.count) == {("SG17", "ISO/TC 12"), ("SG17", "IEC TC 25")}
+    assert c.cited[("SG17", "ISO/TC 12")] == ["ISO/IEC 80000"]

@@ -32,13 +32,9 @@ from pipeline.utils.frames import list_col, str_col
 
 __all__ = ["Citations", "citation_counts", "citation_links", "count_citations"]
 
-# A key of one of these organisations may be owned by a committee of another one: ISO/IEC 80000
-# parts are ISO 80000-x (ISO/TC 12) and IEC 80000-x (IEC TC 25).
-_ORG_OWNERS = {
-    "ISO/IEC": ("ISO/IEC", "ISO", "IEC"),
-    "ISO": ("ISO", "ISO/IEC"),
-    "IEC": ("IEC", "ISO/IEC"),
-}
+# Whose number families a part-less or unknown key may belong to: "ISO 27001" often means
+# ISO/IEC 27001.
+_ORG_OWNERS = {"ISO": ("ISO", "ISO/IEC"), "IEC": ("IEC", "ISO/IEC")}
 
 _QUESTION = re.compile(r"Q\d+/\d+$")
 
@@ -73,9 +69,7 @@ def _owners(items: pd.DataFrame, is_itu: np.ndarray) -> tuple:
             by_key[key].add(committee)
             if itu:
                 continue
-            org, number = _family_key(key)
-            for cited_as in ("ISO/IEC", org) if org in ("ISO", "IEC") else (org,):
-                by_family[(cited_as, number)].add(committee)
+            by_family[_family_key(key)].add(committee)
     return by_key, by_family
 
 
@@ -87,6 +81,11 @@ def _resolve(key: str, by_key: dict, by_family: dict) -> set[str]:
     found: set[str] = set()
     for owner_org in _ORG_OWNERS.get(org, (org,)):
         found |= by_family.get((owner_org, number), set())
+    iso, iec = by_family.get(("ISO", number), set()), by_family.get(("IEC", number), set())
+    if not found and org == "ISO/IEC" and iso and iec:
+        # A joint number both bodies publish parts of: ISO/IEC 80000 is ISO 80000-x (ISO/TC
+        # 12) and IEC 80000-x (IEC TC 25). One body alone using the number is another standard.
+        found = iso | iec
     if not found and org == "CISPR":
         found = {"CISPR"}  # every CISPR publication is CISPR's, withdrawn ones too
     return found
