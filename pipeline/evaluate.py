@@ -131,6 +131,11 @@ def _ranks_by_itu(pairs: pd.DataFrame, column: str) -> dict[str, tuple[list[str]
     return out
 
 
+def _reciprocal(ranks: np.ndarray) -> np.ndarray:
+    """1 / rank, 0 for a rank of infinity (not found)."""
+    return np.where(np.isfinite(ranks), 1.0 / ranks, 0.0)
+
+
 def _summary(ranks: list[float]) -> dict[str, float]:
     arr = np.asarray(ranks, dtype=np.float64)
     n = len(arr)
@@ -140,7 +145,7 @@ def _summary(ranks: list[float]) -> dict[str, float]:
         "n": n,
         "recall@1": float((arr <= 1).mean()),
         "recall@5": float((arr <= 5).mean()),
-        "mrr": float(np.where(np.isfinite(arr), 1.0 / arr, 0.0).mean()),
+        "mrr": float(_reciprocal(arr).mean()),
     }
 
 
@@ -237,7 +242,7 @@ def _rank_summary(per_pair: pd.DataFrame, top: int) -> dict[str, Any]:
     return {
         "n": n,
         "in_top": float((ranks <= top).mean()) if n else math.nan,
-        "mrr": float(np.where(np.isfinite(ranks), 1 / ranks, 0).mean()) if n else math.nan,
+        "mrr": float(_reciprocal(ranks).mean()) if n else math.nan,
         "per_pair": per_pair,
     }
 
@@ -411,7 +416,7 @@ def fixed_weight_selection(
 
         def rr_elsewhere(w: tuple[float, ...], sg: str = sg) -> float:
             r = ranks[w].loc[ranks[w]["itu_sg"] != sg, "rank"].to_numpy(dtype=np.float64)
-            return round(float(np.where(np.isfinite(r), 1 / r, 0).sum()), 9)
+            return round(float(_reciprocal(r).sum()), 9)
 
         chosen[sg] = max(variants, key=lambda w: (rr_elsewhere(w), -variants.index(w)))
         held.append(ranks[chosen[sg]][ranks[chosen[sg]]["itu_sg"] == sg])
@@ -435,7 +440,7 @@ def per_sg_table(per_pair: pd.DataFrame, top: int = 10) -> pd.DataFrame:
                 "itu_sg": sg,
                 "n": len(g),
                 "in_top": float((r <= top).mean()),
-                "mrr": float(np.where(np.isfinite(r), 1 / r, 0).mean()),
+                "mrr": float(_reciprocal(r).mean()),
             }
         )
     return pd.DataFrame(rows, columns=["itu_sg", "n", "in_top", "mrr"])

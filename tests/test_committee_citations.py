@@ -7,7 +7,7 @@ import pandas as pd
 from helpers_committees import committee_pairs_frame
 
 from pipeline.rank import rank_committee_pairs
-from pipeline.rank.committee_citations import citation_counts
+from pipeline.rank.committee_citations import citation_links, count_citations
 from pipeline.rank.committee_model import CommitteeModel
 from pipeline.schema import items_frame, normalize_item
 
@@ -36,7 +36,7 @@ def test_citations_resolve_keys_number_families_withdrawn_cispr_and_reverse_link
             ("ISO/IEC", "ISO/IEC JTC 1/SC 6", "ISO/IEC 9594-8:2020", ["ITU-T X.509"], ["SG17"]),
         ]
     )
-    c = citation_counts(items)
+    c = count_citations(citation_links(items))
     # Each citing text counts once, however many references it makes.
     assert c.count[("SG5", "IEC TC 108")] == 2
     assert c.cited[("SG5", "IEC TC 108")] == ["IEC 62368", "IEC 62368-1"]
@@ -51,7 +51,8 @@ def test_citations_resolve_keys_number_families_withdrawn_cispr_and_reverse_link
         ("SG17", "ISO/IEC JTC 1/SC 6"),
     }
     # Counted for a family row: CISPR/I's citations are CISPR's.
-    fam = citation_counts(items, lambda name: "CISPR" if name.startswith("CISPR") else name)
+    links = citation_links(items)
+    fam = count_citations(links, lambda name: "CISPR" if name.startswith("CISPR") else name)
     assert fam.count[("SG5", "CISPR")] == 1
 
 
@@ -113,6 +114,6 @@ def test_a_joint_number_resolves_to_both_bodies_and_a_one_body_number_to_neither
             ("ISO", "ISO/TC 102/SC 2", "ISO 17992:2013", [], []),
         ]
     )
-    c = citation_counts(items)
+    c = count_citations(citation_links(items))
     assert set(c.count) == {("SG17", "ISO/TC 12"), ("SG17", "IEC TC 25")}
     assert c.cited[("SG17", "ISO/TC 12")] == ["ISO/IEC 80000"]

@@ -3,8 +3,9 @@
 A Recommendation that cites ``IEC 62368-1`` depends on IEC TC 108's work whatever its abstract
 says about the topic, and an ISO/IEC text that cites ``ITU-T X.509`` depends on SG17's. These
 links are what item-to-item text similarity misses most (issue 10: coordination named in
-Recommendations, citations), so :func:`citation_counts` counts them per committee pair from
-enrich's ``ref_standards``/``ref_committees`` and each item's ``own_keys``:
+Recommendations, citations), so :func:`citation_links` finds them and :func:`count_citations`
+counts them per committee pair, from enrich's ``ref_standards``/``ref_committees`` and each
+item's ``own_keys``:
 
 - the study group's items citing a standard whose owner is the committee (by standard key; a key
   the corpus does not hold, such as a withdrawn ``CISPR 22`` or a part-less ``IEC 62368``, by
@@ -30,7 +31,7 @@ from pipeline.contracts import ITU_BODY
 from pipeline.evidence import own_keys
 from pipeline.utils.frames import list_col, str_col
 
-__all__ = ["Citations", "citation_counts", "citation_links", "count_citations"]
+__all__ = ["Citations", "citation_links", "count_citations"]
 
 # Whose number families a part-less or unknown key may belong to: "ISO 27001" often means
 # ISO/IEC 27001.
@@ -140,9 +141,3 @@ def count_citations(
     for (_, sg, counterpart), what in merged.items():
         out.add((sg, counterpart), what)
     return out
-
-
-def citation_counts(items: pd.DataFrame, name_of: Callable[[str], str] = str) -> Citations:
-    """Count the explicit references between each study group and each counterpart committee
-    (:func:`citation_links` of ``items``, then :func:`count_citations` with ``name_of``)."""
-    return count_citations(citation_links(items), name_of)

@@ -129,15 +129,13 @@ class CommitteeFeatures:
     ) -> dict[tuple[str, str], list[str]]:
         """:meth:`shared_terms` of many (sg, counterpart) pairs, one sparse product per study
         group and source instead of one per pair."""
-        out: dict[tuple[str, str], list[str]] = {}
-        by_source: dict[tuple[int, str], list[str]] = {}
-        sources = {id(self): self}
+        by_row: dict[tuple[bool, str], list[str]] = {}
         for sg, cp in keys:
-            src = self._source(cp)
-            sources[id(src)] = src
-            by_source.setdefault((id(src), sg), []).append(cp)
-        for (src_id, sg), cps in by_source.items():
-            found = sources[src_id]._top_terms(sg, cps, n)
+            by_row.setdefault((self._source(cp) is not self, sg), []).append(cp)
+        out: dict[tuple[str, str], list[str]] = {}
+        for (_, sg), cps in by_row.items():
+            # Every counterpart of a group has the same source.
+            found = self._source(cps[0])._top_terms(sg, cps, n)
             out.update(((sg, cp), terms) for cp, terms in zip(cps, found, strict=True))
         return out
 
@@ -385,7 +383,7 @@ def committee_features(
     names = set(own.frame["counterpart"])
     # A family row is worth one when it groups at least two committees of the grid (the head
     # counts when it has a row of its own); otherwise it would repeat its one subcommittee.
-    members = pd.Series([parent_committee(c) for c in sorted(names)]).value_counts()
+    members = pd.Series([_family_name(c) for c in sorted(names)]).value_counts()
     parents = frozenset(str(p) for p, n in members.items() if n >= 2)
     if not families or not parents:
         return own
